@@ -1,0 +1,5 @@
+"""python -m console: the tapeconsole command."""
+
+from console.cli.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""The tapeconsole command line: a thin client of the daemon."""

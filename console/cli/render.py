@@ -1,0 +1,79 @@
+"""Plain-terminal rendering of the daemon's answers for the CLI (rich tables, sizes in operator units)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+_console = Console(highlight=False)
+
+
+def size(n: int | float | None) -> str:
+    if n is None:
+        return "-"
+    value = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(value) < 1024 or unit == "TiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} TiB"
+
+
+def _table(*columns: str) -> Table:
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for column in columns:
+        table.add_column(column)
+    return table
+
+
+def drives(rows: list[dict[str, Any]]) -> None:
+    table = _table("drive", "kind", "generation", "state", "tape", "label", "position", "note")
+    for d in rows:
+        pos = d.get("position") or {}
+        table.add_row(
+            d["name"], d["kind"], d["generation"], d["state"], d.get("loaded") or "-", d.get("label") or "-",
+            f"file {pos.get('file', -1)} block {pos.get('block', -1)}" if d.get("loaded") else "-",
+            d.get("warning") or d.get("last_error") or "",
+        )
+    _console.print(table)
+
+
+def tapes(rows: list[dict[str, Any]]) -> None:
+    table = _table("barcode", "label", "gen", "pool", "status", "location", "used", "capacity", "expires")
+    for t in rows:
+        status = t["status"] + (" (protected)" if t.get("write_protected") else "")
+        table.add_row(
+            t["barcode"], t.get("label") or "-", t["generation"], t.get("pool") or "-", status,
+            t["location"], size(t.get("bytes_used")), size(t.get("capacity")), t.get("expires") or "-",
+        )
+    _console.print(table)
+
+
+def pools(rows: list[dict[str, Any]]) -> None:
+    table = _table("pool", "media", "retention", "allocation", "vault")
+    for p in rows:
+        keep = "forever" if p["retention_days"] is None else f"{p['retention_days']} days"
+        table.add_row(p["name"], p["generation"], keep, p["allocation"], p["vault"])
+    _console.print(table)
+
+
+def audit(rows: list[dict[str, Any]]) -> None:
+    table = _table("time", "user", "action", "details")
+    for e in rows:
+        details = " ".join(f"{k}={v}" for k, v in e.items() if k not in ("time", "user", "action") and v is not None)
+        table.add_row(e["time"], e["user"], e["action"], details)
+    _console.print(table)
+
+
+def loaded_line(drive: dict[str, Any]) -> str:
+    what = f"tape {drive['loaded']}"
+    if drive.get("label"):
+        what += f", label {drive['label']} (pool {drive['pool']})"
+    elif drive.get("blank"):
+        what += ", blank"
+    line = f"{drive['name']}: loaded {what}"
+    if drive.get("warning"):
+        line += f"; warning: {drive['warning']}"
+    return line

@@ -1,0 +1,166 @@
+"""The thin client of the daemon: HTTP/JSON over its Unix socket, for the CLI and the console.
+
+Any client command starts the daemon in the background when none answers (like tmux starts its
+server), so a new user needs one command.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from console.engine.config import Config
+
+USER_HEADER = "X-Tapeconsole-User"
+BASE_URL = "http://tapeconsole/v1"
+START_TIMEOUT = 30.0
+
+
+class DaemonError(Exception):
+    """The daemon answered with an error; str() is its one-line reason."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+    @property
+    def is_usage_error(self) -> bool:
+        return self.status == 400
+
+
+class DaemonUnavailable(Exception):
+    """No daemon answers on the socket."""
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return f"uid{os.getuid()}"
+
+
+def _error_of(response: httpx.Response) -> DaemonError:
+    try:
+        message = response.json().get("error")
+    except (ValueError, AttributeError):
+        message = None
+    if not message:
+        message = f"HTTP {response.status_code} on {response.request.url.path}"
+    return DaemonError(response.status_code, message)
+
+
+class DaemonClient:
+    def __init__(self, socket_path: Path, *, timeout: float | None = None) -> None:
+        self.socket_path = Path(socket_path)
+        self._http = httpx.Client(
+            transport=httpx.HTTPTransport(uds=str(self.socket_path)),
+            base_url=BASE_URL,
+            headers={USER_HEADER: _user()},
+            timeout=httpx.Timeout(timeout, connect=5.0),
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> DaemonClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def request(self, method: str, path: str, json: Any = None, timeout: float | None = None) -> Any:
+        try:
+            response = self._http.request(method, path, json=json, timeout=timeout)
+        except (httpx.ConnectError, FileNotFoundError, ConnectionRefusedError) as exc:
+            raise DaemonUnavailable(f"no daemon answers on {self.socket_path} ({exc})") from None
+        except httpx.TransportError as exc:
+            raise DaemonUnavailable(f"lost the daemon on {self.socket_path}: {exc}") from None
+        if response.status_code >= 400:
+            raise _error_of(response)
+        return response.json()
+
+    def get(self, path: str, timeout: float | None = 10.0) -> Any:
+        return self.request("GET", path, timeout=timeout)
+
+    def post(self, path: str, json: Any = None, timeout: float | None = None) -> Any:
+        return self.request("POST", path, json=json if json is not None else {}, timeout=timeout)
+
+    @contextmanager
+    def stream(self, path: str) -> Iterator[Iterator[bytes]]:
+        try:
+            with self._http.stream("GET", path, timeout=None) as response:
+                if response.status_code >= 400:
+                    response.read()
+                    raise _error_of(response)
+                yield response.iter_raw()
+        except httpx.ConnectError as exc:
+            raise DaemonUnavailable(f"no daemon answers on {self.socket_path} ({exc})") from None
+
+    def health(self) -> dict[str, Any] | None:
+        try:
+            return self.get("/health", timeout=3.0)
+        except (DaemonUnavailable, DaemonError):
+            return None
+
+
+def daemon_log_path(config: Config) -> Path:
+    return config.daemon.state_dir / "daemon.log"
+
+
+def start_daemon(config: Config) -> dict[str, Any]:
+    """Start `tapeconsole daemon run` in the background and wait until its socket answers."""
+    config.daemon.state_dir.mkdir(parents=True, exist_ok=True)
+    log_path = daemon_log_path(config)
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "console", "--config", str(config.path), "daemon", "run"],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+            close_fds=True,
+        )
+    deadline = time.monotonic() + START_TIMEOUT
+    with DaemonClient(config.daemon.socket) as client:
+        while time.monotonic() < deadline:
+            health = client.health()
+            if health is not None:
+                return health
+            code = process.poll()
+            if code is not None:
+                health = client.health()  # another daemon may have won the race
+                if health is not None:
+                    return health
+                tail = _last_line(log_path)
+                raise DaemonUnavailable(f"the daemon exited with code {code}: {tail}")
+            time.sleep(0.1)
+    raise DaemonUnavailable(f"the daemon did not answer on {config.daemon.socket} within {START_TIMEOUT:.0f} s "
+                            f"(see {log_path})")
+
+
+def _last_line(path: Path) -> str:
+    try:
+        lines = [line for line in path.read_text(errors="replace").splitlines() if line.strip()]
+    except OSError:
+        return "no log"
+    return lines[-1] if lines else "no log"
+
+
+def connect(config: Config, *, autostart: bool = True) -> DaemonClient:
+    """A client of the configured daemon, starting one in the background when none answers."""
+    client = DaemonClient(config.daemon.socket)
+    if client.health() is None:
+        if not autostart:
+            client.close()
+            raise DaemonUnavailable(f"no daemon answers on {config.daemon.socket}")
+        start_daemon(config)
+    return client

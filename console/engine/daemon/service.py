@@ -1,0 +1,240 @@
+"""The daemon's business: drives, tapes and the inventory, behind methods the API calls.
+
+Methods that move tape block for as long as the drive needs: the API runs them in worker threads.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from typing import Any
+
+from console.engine.config import Config
+from console.engine.daemon import tape_ops
+from console.engine.daemon.drive_slot import DriveSlot, LoadedTape
+from console.engine.daemon.errors import BadRequest, NotFound, Refused
+from console.engine.drives.base import BlankTape, DriveError
+from console.engine.drives.factory import build_drives
+from console.engine.inventory import Inventory
+from console.engine.tapeformat.label import TapeLabel, check_label_text
+
+log = logging.getLogger("tapeconsole.daemon")
+
+
+class TapeService:
+    def __init__(self, config: Config, inventory: Inventory | None = None) -> None:
+        self.config = config
+        config.daemon.state_dir.mkdir(parents=True, exist_ok=True)
+        self.inventory = inventory or Inventory(config.daemon.state_dir / "inventory.json")
+        self.inventory.sync_pools(config.pools.values())
+        self.shelf, drives = build_drives(config)
+        self.slots: dict[str, DriveSlot] = {
+            name: DriveSlot(config=config.drives[name], drive=drive) for name, drive in drives.items()
+        }
+        if self.shelf is not None and config.shelf is not None:
+            for barcode in config.shelf.cartridges:
+                info = self.shelf.info(barcode)
+                self.inventory.register_cartridge(
+                    barcode,
+                    info.generation,
+                    info.capacity_bytes,
+                    self._shelf_location(barcode),
+                    write_protected=info.write_protected,
+                )
+
+    def _shelf_location(self, barcode: str) -> str:
+        for name, slot in self.slots.items():
+            if slot.drive.status().barcode == barcode:
+                return f"drive:{name}"
+        return "shelf"
+
+    def close(self) -> None:
+        for slot in self.slots.values():
+            try:
+                slot.drive.close()
+            except DriveError as exc:
+                log.warning("drive %s: close failed: %s", slot.name, exc)
+        self.inventory.close()
+
+    # ---- lookups
+    def slot(self, name: str) -> DriveSlot:
+        try:
+            return self.slots[name]
+        except KeyError:
+            known = ", ".join(self.slots)
+            raise NotFound(f"no drive named {name!r} (drives: {known})") from None
+
+    def drives(self) -> list[dict[str, Any]]:
+        return [slot.describe() for slot in self.slots.values()]
+
+    def tapes(self) -> list[dict[str, Any]]:
+        return self.inventory.tapes()
+
+    def pools(self) -> list[dict[str, Any]]:
+        return self.inventory.pools()
+
+    # ---- start-up
+    def identify_loaded(self) -> None:
+        """Read the label of whatever each drive holds (after a daemon restart)."""
+        for slot in self.slots.values():
+            try:
+                with slot.hold("identifying") as drive:
+                    status = drive.status()
+                    if status.online:
+                        slot.loaded = tape_ops.identify(drive, slot.config.block_size, status.barcode, self.inventory)
+                        if slot.loaded.barcode:
+                            self._record_location(slot.loaded.barcode, f"drive:{slot.name}")
+            except (DriveError, Refused) as exc:
+                log.warning("drive %s: cannot identify the loaded tape: %s", slot.name, exc)
+
+    def _record_location(self, barcode: str, location: str) -> None:
+        if self.inventory.tape(barcode) is None:
+            return
+        self.inventory.move_tape(barcode, location)
+
+    # ---- operations
+    def load(self, drive_name: str, barcode: str, user: str) -> dict[str, Any]:
+        slot = self.slot(drive_name)
+        barcode = barcode.strip().upper()
+        if not barcode:
+            raise BadRequest("load needs the barcode on the cartridge's sticker")
+        with slot.hold(f"loading {barcode}") as drive:
+            if drive.status().online:
+                raise Refused(f"drive {drive_name} already holds {slot.loaded.barcode if slot.loaded else 'a tape'}: "
+                              "eject it first")
+            for other in self.slots.values():
+                if other is not slot and other.loaded and other.loaded.barcode == barcode:
+                    raise Refused(f"tape {barcode} is in drive {other.name}")
+            try:
+                drive.load(barcode)
+            except DriveError as exc:
+                raise Refused(f"cannot load {barcode} into {drive_name}: {exc}") from None
+            loaded_barcode = drive.status().barcode or barcode
+            slot.loaded = tape_ops.identify(drive, slot.config.block_size, loaded_barcode, self.inventory)
+            if self.inventory.tape(loaded_barcode) is None:
+                status = drive.status()
+                self.inventory.register_cartridge(
+                    loaded_barcode,
+                    status.media_generation or slot.config.generation,
+                    self._capacity_for(status.media_generation),
+                    f"drive:{drive_name}",
+                    write_protected=status.write_protected,
+                )
+            self._record_location(loaded_barcode, f"drive:{drive_name}")
+        self.inventory.audit("load", user, drive=drive_name, barcode=loaded_barcode, label=slot.loaded.label)
+        log.info("load drive=%s barcode=%s label=%s", drive_name, loaded_barcode, slot.loaded.label)
+        return slot.describe()
+
+    def _capacity_for(self, generation: str | None) -> int:
+        native = {"LTO-3": 400, "LTO-4": 800, "LTO-5": 1500, "LTO-6": 2500, "LTO-7": 6000, "LTO-8": 12000}
+        if self.config.shelf and generation in self.config.shelf.capacity_bytes:
+            return self.config.shelf.capacity_bytes[generation]
+        return native.get(generation or "", 0) * 1000**3
+
+    def eject(self, drive_name: str, user: str) -> dict[str, Any]:
+        slot = self.slot(drive_name)
+        with slot.hold("ejecting") as drive:
+            if not drive.status().online:
+                raise Refused(f"drive {drive_name} holds no tape")
+            barcode = drive.eject() or (slot.loaded.barcode if slot.loaded else None)
+            slot.loaded = None
+        if barcode:
+            self._record_location(barcode, "shelf")
+        self.inventory.audit("eject", user, drive=drive_name, barcode=barcode)
+        log.info("eject drive=%s barcode=%s", drive_name, barcode)
+        return {"drive": drive_name, "ejected": barcode}
+
+    def rewind(self, drive_name: str, user: str) -> dict[str, Any]:
+        slot = self.slot(drive_name)
+        with slot.hold("rewinding") as drive:
+            if not drive.status().online:
+                raise Refused(f"drive {drive_name} holds no tape")
+            drive.rewind()
+        return slot.describe()
+
+    def label(self, drive_name: str, text: str, pool_name: str, confirm: str | None, user: str) -> dict[str, Any]:
+        slot = self.slot(drive_name)
+        problem = check_label_text(text)
+        if problem:
+            raise BadRequest(problem)
+        with slot.hold(f"labelling {text}") as drive:
+            status = drive.status()
+            if not status.online or slot.loaded is None:
+                raise Refused(f"drive {drive_name} holds no tape")
+            old_label = slot.loaded.label
+            pool, barcode = tape_ops.check_can_label(
+                drive, slot.config.generation, slot.loaded, text, pool_name, confirm, self.inventory
+            )
+            now = self.inventory.clock()
+            label = TapeLabel.new(text, barcode, pool_name, status.media_generation or pool["generation"], now)
+            tape_ops.write_label(drive, label, slot.config.block_size)
+            slot.loaded = LoadedTape(barcode=barcode, label=text, label_uuid=label.uuid, pool=pool_name)
+            if self.inventory.tape(barcode) is None:
+                self.inventory.register_cartridge(
+                    barcode, label.generation, self._capacity_for(label.generation), f"drive:{drive_name}"
+                )
+            record = self.inventory.update_tape(
+                barcode,
+                label=text,
+                label_uuid=label.uuid,
+                pool=pool_name,
+                status="writable",
+                bytes_used=slot.config.block_size,
+                labelled=label.created,
+                last_written=None,
+                location=f"drive:{drive_name}",
+            )
+        self.inventory.audit(
+            "relabel" if old_label else "label", user, drive=drive_name, barcode=barcode, label=text,
+            pool=pool_name, old_label=old_label,
+        )
+        log.info("label drive=%s barcode=%s label=%s pool=%s old=%s", drive_name, barcode, text, pool_name, old_label)
+        return record
+
+    def open_tape_file(self, drive_name: str, number: int, user: str) -> HeldTapeFile:
+        """Position at tape file `number` and return its blocks as a HeldTapeFile.
+
+        The drive stays held until the stream is exhausted or closed. Errors found while
+        positioning (no tape, no such file) raise here, before anything is streamed."""
+        slot = self.slot(drive_name)
+        holder = slot.hold(f"reading file {number}")
+        drive = holder.__enter__()
+        try:
+            if not drive.status().online:
+                raise Refused(f"drive {drive_name} holds no tape")
+            tape_ops.position_at_file(drive, number)
+            try:
+                first = drive.read_block(tape_ops.read_buffer_size(slot.config.block_size))
+            except BlankTape:
+                first = b""
+            if not first:
+                raise Refused(f"tape file {number} does not exist on this tape (end of data)")
+        except BaseException as exc:
+            holder.__exit__(type(exc), exc, exc.__traceback__)
+            raise
+        self.inventory.audit("read", user, drive=drive_name, file=number,
+                             barcode=slot.loaded.barcode if slot.loaded else None)
+        return HeldTapeFile(holder, first, tape_ops.read_tape_file(drive, slot.config.block_size))
+
+
+class HeldTapeFile:
+    """The blocks of one tape file, streamed while the drive is held; close() releases the drive once."""
+
+    def __init__(self, holder: AbstractContextManager[Any], first: bytes, rest: Iterator[bytes]) -> None:
+        self._holder = holder
+        self._first = first
+        self._rest = rest
+        self._closed = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            yield self._first
+            yield from self._rest
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._holder.__exit__(None, None, None)

@@ -1,0 +1,1 @@
+"""Backup jobs: choosing the tape, writing the sets, recording what was written."""

@@ -1,0 +1,75 @@
+"""Which tape a job writes to: never an offsite tape, never one whose retention has not expired.
+
+Order for a pool that takes a new tape each run: a labelled tape of the pool that holds nothing,
+then the pool's oldest expired tape, then an unassigned blank. A pool that appends first takes its
+tape with room that was written last.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from console.engine.drives.base import drive_can_write
+from console.engine.inventory import Inventory
+
+
+@dataclass(frozen=True, slots=True)
+class TapeChoice:
+    barcode: str
+    reason: str  # 'empty tape of the pool', 'expired', 'blank', 'append'
+    needs_label: bool  # blank or expired: (re)labelled into the pool before writing
+    tape: dict[str, Any]
+
+
+def usable_by(tape: dict[str, Any], drive_name: str, drive_generation: str) -> bool:
+    location = tape.get("location") or ""
+    if location.startswith("offsite") or (location.startswith("drive:") and location != f"drive:{drive_name}"):
+        return False
+    if tape.get("write_protected") or tape.get("status") in ("damaged", "retired"):
+        return False
+    return drive_can_write(drive_generation, tape["generation"])
+
+
+def candidates(
+    inventory: Inventory, pool_name: str, drive_name: str, drive_generation: str, *, exclude: set[str] | None = None
+) -> list[TapeChoice]:
+    """Every tape the job could write to, best first."""
+    pool = inventory.pool(pool_name)
+    if pool is None:
+        return []
+    exclude = exclude or set()
+    tapes = [
+        t for t in inventory.tapes()
+        if t["barcode"] not in exclude and usable_by(t, drive_name, drive_generation)
+        and t["generation"] == pool["generation"]
+    ]
+    loaded_first = sorted(tapes, key=lambda t: (t.get("location") != f"drive:{drive_name}", t["barcode"]))
+    choices: list[TapeChoice] = []
+    if pool["allocation"] == "append":
+        appendable = [t for t in loaded_first if t.get("pool") == pool_name and t["status"] == "writable"
+                      and t.get("last_written")]
+        appendable.sort(key=lambda t: t["last_written"], reverse=True)
+        choices += [TapeChoice(t["barcode"], "append", False, t) for t in appendable]
+    empty = [t for t in loaded_first if t.get("pool") == pool_name and t["status"] == "writable"
+             and not t.get("last_written")]
+    choices += [TapeChoice(t["barcode"], "empty tape of the pool", False, t) for t in empty]
+    expired = [t for t in tapes if t.get("pool") == pool_name and t.get("last_written")
+               and t["status"] in ("writable", "full") and not inventory.is_protected(t)[0]]
+    expired.sort(key=lambda t: (t["last_written"], t["barcode"]))
+    choices += [TapeChoice(t["barcode"], "expired", True, t) for t in expired
+                if pool["allocation"] != "append" or t["status"] == "full"]
+    blanks = [t for t in loaded_first if t["status"] == "blank" and not t.get("pool")]
+    choices += [TapeChoice(t["barcode"], "blank", True, t) for t in blanks]
+    seen: set[str] = set()
+    unique = []
+    for choice in choices:
+        if choice.barcode not in seen:
+            seen.add(choice.barcode)
+            unique.append(choice)
+    return unique
+
+
+def describe_need(pool_name: str, drive_name: str, pool_generation: str) -> str:
+    return (f"insert a writable {pool_generation} tape of pool {pool_name} (or a blank one) "
+            f"into drive {drive_name}")

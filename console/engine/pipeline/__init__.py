@@ -1,0 +1,1 @@
+"""source -> tar writer (pax, fixed records) -> bounded memory buffer -> drive writer thread."""

@@ -1,0 +1,98 @@
+"""Tape file 0: the label, a small tar with TAPECONSOLE-LABEL.json and README.txt."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import tarfile
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+
+LABEL_MEMBER = "TAPECONSOLE-LABEL.json"
+README_MEMBER = "README.txt"
+FORMAT_VERSION = 1
+LABEL_TEXT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
+
+
+class LabelError(Exception):
+    """Tape file 0 is not a tapeconsole label (or is damaged)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TapeLabel:
+    label: str
+    barcode: str
+    pool: str
+    generation: str
+    uuid: str
+    created: str  # ISO 8601, UTC
+    format_version: int = FORMAT_VERSION
+    writer: str = "tapeconsole"
+
+    @classmethod
+    def new(cls, label: str, barcode: str, pool: str, generation: str, created: datetime) -> TapeLabel:
+        return cls(
+            label=label,
+            barcode=barcode,
+            pool=pool,
+            generation=generation,
+            uuid=str(uuid.uuid4()),
+            created=created.isoformat(timespec="seconds"),
+        )
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def check_label_text(text: str) -> str | None:
+    """None when `text` can be a tape label, else the reason it cannot."""
+    if not LABEL_TEXT.match(text):
+        return f"label {text!r} must be 1-32 letters, digits, '.', '_' or '-', starting with a letter or digit"
+    return None
+
+
+def readme_text(label: TapeLabel) -> str:
+    template = (Path(__file__).with_name("README.txt.in")).read_text(encoding="utf-8")
+    return template.format(label=label.label, pool=label.pool, generation=label.generation, created=label.created)
+
+
+def build_label_file(label: TapeLabel, record_size: int) -> bytes:
+    """The label as a POSIX tar padded to whole records of `record_size` bytes (tar -b record_size/512)."""
+    buffer = io.BytesIO()
+    mtime = datetime.fromisoformat(label.created).timestamp()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for name, data in (
+            (LABEL_MEMBER, json.dumps(label.to_json(), indent=2).encode() + b"\n"),
+            (README_MEMBER, readme_text(label).encode()),
+        ):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            info.mtime = int(mtime)
+            info.mode = 0o444
+            info.uname = info.gname = "tapeconsole"
+            tar.addfile(info, io.BytesIO(data))
+    data = buffer.getvalue()
+    padding = -len(data) % record_size
+    return data + bytes(padding)
+
+
+def parse_label_file(data: bytes) -> TapeLabel:
+    """Read a label back from the bytes of tape file 0."""
+    try:
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as tar:
+            member = tar.getmember(LABEL_MEMBER)
+            handle = tar.extractfile(member)
+            if handle is None:
+                raise LabelError(f"{LABEL_MEMBER} is not a regular file")
+            fields = json.loads(handle.read())
+    except KeyError:
+        raise LabelError(f"tape file 0 is a tar without {LABEL_MEMBER}: not a tapeconsole tape") from None
+    except (tarfile.TarError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise LabelError(f"tape file 0 is not a tapeconsole label ({exc.__class__.__name__}: {exc})") from None
+    try:
+        return TapeLabel(**fields)
+    except TypeError as exc:
+        raise LabelError(f"{LABEL_MEMBER} has unexpected fields: {exc}") from None
