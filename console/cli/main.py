@@ -74,6 +74,26 @@ def build_parser() -> argparse.ArgumentParser:
     read.add_argument("--output", required=True, metavar="PATH", help="where to write it ('-' for stdout)")
     read.add_argument("--force", action="store_true", help="replace PATH if it exists")
 
+    backup = sub.add_parser("backup", help="run a backup job now")
+    backup.add_argument("job")
+    backup.add_argument("--wait", action="store_true", help="follow it; exit 0 only when every set is complete")
+
+    jobs = sub.add_parser("jobs", help="list job runs (running and recent)")
+    jobs.add_argument("--json", action="store_true")
+
+    sets = sub.add_parser("sets", help="list backup sets")
+    sets.add_argument("--json", action="store_true")
+
+    cancel = sub.add_parser("cancel", help="cancel a job run")
+    cancel.add_argument("run", type=int)
+
+    xosim = sub.add_parser("xosim", help="run the built-in Xen Orchestra simulator in the foreground")
+    xosim.add_argument("--host", default="127.0.0.1")
+    xosim.add_argument("--port", type=int, default=8480)
+    xosim.add_argument("--seed", type=int, default=1)
+    xosim.add_argument("--scale", type=float, default=1.0, help="scale the VDI sizes")
+    xosim.add_argument("--token-file", metavar="PATH", help="write the session token there (mode 0600)")
+
     sub.add_parser("console", help="open the console (the default)")
     return parser
 
@@ -212,6 +232,39 @@ def cmd_read(config: Config, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_backup(config: Config, args: argparse.Namespace) -> int:
+    from console.cli import backup
+
+    with _client(config) as client:
+        run = client.post(f"/jobs/{args.job}/run")
+        tty = backup.is_terminal()
+        if not args.wait:
+            if tty:
+                print(f"{args.job}: started run {run['id']} on drive {run['drive']}")
+            return EXIT_OK
+        run = backup.follow(client, run, show=tty)
+        complete = run["state"] == "done" and backup.all_sets_complete(client, run)
+    if not complete:
+        raise CommandFailed(backup.summary(run))
+    if tty:
+        print(backup.summary(run))
+    return EXIT_OK
+
+
+def cmd_cancel(config: Config, args: argparse.Namespace) -> int:
+    with _client(config) as client:
+        run = client.post(f"/runs/{args.run}/cancel")
+    print(f"run {run['id']} ({run['job']}): cancel requested")
+    return EXIT_OK
+
+
+def cmd_xosim(config: Config, args: argparse.Namespace) -> int:
+    from console.xosim.server import run_xosim
+
+    run_xosim(args.host, args.port, args.seed, args.token_file, scale=args.scale)
+    return EXIT_OK
+
+
 def cmd_console(config: Config, args: argparse.Namespace) -> int:
     from console.app import run_console
 
@@ -230,6 +283,11 @@ COMMANDS: dict[str, Command] = {
     "label": cmd_label,
     "read": cmd_read,
     "console": cmd_console,
+    "backup": cmd_backup,
+    "jobs": _listing("/runs", render.runs),
+    "sets": _listing("/sets", render.sets),
+    "cancel": cmd_cancel,
+    "xosim": cmd_xosim,
 }
 
 
@@ -238,6 +296,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     command = args.command or "console"
     try:
+        if command == "xosim":  # needs no config
+            return cmd_xosim(None, args)  # type: ignore[arg-type]
         config = _load(args)
         return COMMANDS[command](config, args)
     except ConfigError as exc:

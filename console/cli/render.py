@@ -77,3 +77,23 @@ def loaded_line(drive: dict[str, Any]) -> str:
     if drive.get("warning"):
         line += f"; warning: {drive['warning']}"
     return line
+
+
+def runs(rows: list[dict[str, Any]]) -> None:
+    table = _table("run", "job", "drive", "state", "started", "ended", "written", "tapes", "error")
+    for r in rows:
+        table.add_row(
+            str(r["id"]), r.get("name") or r.get("job", "?"), r["drive"], r["state"], r.get("started") or "-",
+            r.get("ended") or "-", size(r.get("bytes")), ", ".join(r.get("tapes") or []) or "-", r.get("error") or "",
+        )
+    _console.print(table)
+
+
+def sets(rows: list[dict[str, Any]]) -> None:
+    table = _table("set", "tape", "file", "job", "started", "ended", "size", "members", "state")
+    for s in rows:
+        table.add_row(
+            str(s["id"]), s["tape"], str(s["file"]), s["job"], s.get("started") or "-", s.get("ended") or "-",
+            size(s.get("bytes")), str(s["members"]), s["state"],
+        )
+    _console.print(table)

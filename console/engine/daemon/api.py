@@ -136,6 +136,37 @@ def build_app(service: TapeService, *, on_stop: Callable[[], None] | None = None
             stream, media_type="application/x-tar", background=BackgroundTask(stream.close)
         )
 
+    async def jobs(request: Request) -> Response:
+        rows = []
+        for job in service.config.jobs.values():
+            active = service.jobs.active_on(job.drive)
+            rows.append({
+                "name": job.name, "source": job.source, "drive": job.drive, "pool": job.pool,
+                "schedule": job.schedule, "eject_when_done": job.eject_when_done,
+                "running": active.id if active is not None and active.job.name == job.name else None,
+            })
+        return JSONResponse(rows)
+
+    async def run_job(request: Request) -> Response:
+        result = await run_in_threadpool(service.jobs.start, request.path_params["name"], _user(request))
+        return JSONResponse(result, status_code=202)
+
+    async def runs(request: Request) -> Response:
+        return JSONResponse(await run_in_threadpool(service.jobs.list))
+
+    async def run(request: Request) -> Response:
+        return JSONResponse(await run_in_threadpool(service.jobs.get, request.path_params["id"]))
+
+    async def cancel_run(request: Request) -> Response:
+        result = await run_in_threadpool(service.jobs.cancel, request.path_params["id"], _user(request))
+        return JSONResponse(result)
+
+    async def sets(request: Request) -> Response:
+        return JSONResponse(await run_in_threadpool(service.sets))
+
+    async def set_detail(request: Request) -> Response:
+        return JSONResponse(await run_in_threadpool(service.set_detail, request.path_params["id"]))
+
     async def stop(request: Request) -> Response:
         if on_stop is None:
             raise Refused("this daemon cannot be stopped through the API")
@@ -155,6 +186,13 @@ def build_app(service: TapeService, *, on_stop: Callable[[], None] | None = None
         Route(f"{v}/tapes", _errors(tapes)),
         Route(f"{v}/pools", _errors(pools)),
         Route(f"{v}/audit", _errors(audit)),
+        Route(f"{v}/jobs", _errors(jobs)),
+        Route(f"{v}/jobs/{{name}}/run", _errors(run_job), methods=["POST"]),
+        Route(f"{v}/runs", _errors(runs)),
+        Route(f"{v}/runs/{{id:int}}", _errors(run)),
+        Route(f"{v}/runs/{{id:int}}/cancel", _errors(cancel_run), methods=["POST"]),
+        Route(f"{v}/sets", _errors(sets)),
+        Route(f"{v}/sets/{{id:int}}", _errors(set_detail)),
         Route(f"{v}/daemon/stop", _errors(stop), methods=["POST"]),
     ]
     return Starlette(routes=routes)

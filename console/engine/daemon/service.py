@@ -14,16 +14,23 @@ from console.engine.config import Config
 from console.engine.daemon import tape_ops
 from console.engine.daemon.drive_slot import DriveSlot, LoadedTape
 from console.engine.daemon.errors import BadRequest, NotFound, Refused
-from console.engine.drives.base import BlankTape, DriveError
+from console.engine.drives.base import BlankTape, Drive, DriveError
 from console.engine.drives.factory import build_drives
 from console.engine.inventory import Inventory
+from console.engine.jobs.manager import JobManager, MemberBuilder
 from console.engine.tapeformat.label import TapeLabel, check_label_text
 
 log = logging.getLogger("tapeconsole.daemon")
 
 
 class TapeService:
-    def __init__(self, config: Config, inventory: Inventory | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        inventory: Inventory | None = None,
+        *,
+        members_for: MemberBuilder | None = None,
+    ) -> None:
         self.config = config
         config.daemon.state_dir.mkdir(parents=True, exist_ok=True)
         self.inventory = inventory or Inventory(config.daemon.state_dir / "inventory.json")
@@ -42,6 +49,15 @@ class TapeService:
                     self._shelf_location(barcode),
                     write_protected=info.write_protected,
                 )
+                self.inventory.update_tape(barcode, early_warning_bytes=info.early_warning_bytes)
+        self.jobs = JobManager(
+            config, self.inventory, self.slots, members_for or (lambda job, run: []),
+            autoload=self._autoload if self.shelf is not None else None,
+        )
+
+    def _autoload(self, drive: Drive, barcode: str) -> None:
+        """A virtual drive takes the next tape from the shelf, like a small autoloader."""
+        drive.load(barcode)
 
     def _shelf_location(self, barcode: str) -> str:
         for name, slot in self.slots.items():
@@ -73,6 +89,24 @@ class TapeService:
 
     def pools(self) -> list[dict[str, Any]]:
         return self.inventory.pools()
+
+    def sets(self) -> list[dict[str, Any]]:
+        """Every backup set, as `tapeconsole sets --json` lists them (members as a count)."""
+        return [
+            {
+                "id": s["id"], "tape": s["tape"], "barcode": s["barcode"], "file": s["file"], "job": s["job"],
+                "run": s.get("run"), "pool": s.get("pool"), "started": s["started"], "ended": s["ended"],
+                "bytes": s["bytes"], "members": s["member_count"], "state": s["state"],
+                "continues": s.get("continues"), "error": s.get("error"),
+            }
+            for s in self.inventory.sets()
+        ]
+
+    def set_detail(self, set_id: int) -> dict[str, Any]:
+        record = self.inventory.get_set(set_id)
+        if record is None:
+            raise NotFound(f"no set {set_id}")
+        return record
 
     # ---- start-up
     def identify_loaded(self) -> None:

@@ -138,7 +138,10 @@ class MemberCursor:
         member = self._current
         assert member is not None
         if self._reader is None:
-            self._reader = ChunkReader(member.open())
+            stream = member.open()
+            if member.length is None:  # e.g. a VHD export: its length is known once its head arrived
+                member.length = getattr(stream, "length", None)
+            self._reader = ChunkReader(stream)
         reader = self._reader
         first = self._next_index == 0
         if member.length is not None:

@@ -1,0 +1,271 @@
+"""Run one backup job on its drive: pick and ready the tape, write sets until the source is done,
+change tapes when one fills, record every set, eject when done.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from console.engine.config import DriveConfig, JobConfig
+from console.engine.daemon import tape_ops
+from console.engine.daemon.drive_slot import DriveSlot, LoadedTape
+from console.engine.daemon.errors import Refused
+from console.engine.drives.base import Drive, DriveError
+from console.engine.inventory import Inventory
+from console.engine.inventory.inventory import iso
+from console.engine.jobs.tape_choice import TapeChoice, candidates, describe_need
+from console.engine.pipeline.buffer import TapeBuffer
+from console.engine.pipeline.drive_writer import DriveWriter
+from console.engine.pipeline.parts import MemberCursor, SourceMember
+from console.engine.pipeline.set_writer import SetOutcome, SetProgress, first_block_of_set, write_set
+from console.engine.tapeformat.label import TapeLabel
+
+log = logging.getLogger("tapeconsole.jobs")
+
+FILEMARK_BYTES = 0  # filemarks take no data capacity in our accounting
+
+
+@dataclass
+class BackupRun:
+    """One run of a job: its live progress and its outcome."""
+
+    id: int
+    job: JobConfig
+    user: str
+    state: str = "queued"  # queued, running, done, failed, cancelled
+    error: str | None = None
+    started: float | None = None
+    ended: float | None = None
+    sets: list[int] = field(default_factory=list)
+    tapes: list[str] = field(default_factory=list)
+    bytes_done: int = 0  # on tape, in finished sets
+    expected_bytes: int | None = None
+    tape: str | None = None
+    set_id: int | None = None
+    cancel: threading.Event = field(default_factory=threading.Event)
+    progress: SetProgress = field(default_factory=SetProgress)
+    buffer: TapeBuffer | None = None
+    writer: DriveWriter | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def snapshot(self) -> dict[str, Any]:
+        """A JSON view, safe to build from any thread."""
+        writer, buffer = self.writer, self.buffer
+        in_set = writer.bytes_written if writer is not None else 0
+        done = self.bytes_done + in_set
+        stats = buffer.stats().to_json() if buffer is not None and self.state == "running" else None
+        rate = stats["out_rate"] if stats else 0.0
+        eta = None
+        if self.expected_bytes and rate > 0 and self.state == "running":
+            eta = max(0.0, (self.expected_bytes - done) / rate)
+        return {
+            "id": self.id,
+            "name": self.job.name,
+            "job": self.job.name,
+            "source": self.job.source,
+            "drive": self.job.drive,
+            "pool": self.job.pool,
+            "state": self.state,
+            "error": self.error,
+            "user": self.user,
+            "started": _iso_or_none(self.started),
+            "ended": _iso_or_none(self.ended),
+            "bytes": done,
+            "expected_bytes": self.expected_bytes,
+            "rate": rate,
+            "eta_seconds": eta,
+            "tape": self.tape,
+            "set": self.set_id,
+            "sets": list(self.sets),
+            "tapes": list(self.tapes),
+            "member": self.progress.member,
+            "member_bytes": self.progress.member_bytes,
+            "member_length": self.progress.member_length,
+            "buffer": stats,
+            "underruns": stats["underruns"] if stats else None,
+            "notes": list(self.notes),
+        }
+
+
+def _iso_or_none(moment: float | None) -> str | None:
+    return None if moment is None else datetime.fromtimestamp(moment).astimezone().isoformat(timespec="seconds")
+
+
+@dataclass
+class JobContext:
+    inventory: Inventory
+    slot: DriveSlot
+    drive_config: DriveConfig
+    autoload: Callable[[Drive, str], None] | None  # virtual drives load from the shelf; None for real ones
+    clock: Callable[[], float] = time.time
+
+
+class BackupJob:
+    def __init__(self, run: BackupRun, members: Iterable[SourceMember], ctx: JobContext) -> None:
+        self.run = run
+        self.ctx = ctx
+        self.cursor = MemberCursor(members)
+        self.full_tapes: set[str] = set()
+
+    # ---- tape handling
+    def _ready_tape(self, drive: Drive) -> dict[str, Any]:
+        """Make sure a suitable tape of the job's pool is loaded and labelled; return its record."""
+        job, inv, slot = self.run.job, self.ctx.inventory, self.ctx.slot
+        choices = candidates(inv, job.pool, slot.name, self.ctx.drive_config.generation, exclude=self.full_tapes)
+        loaded = slot.loaded.barcode if slot.loaded and drive.status().online else None
+        choice: TapeChoice | None = next((c for c in choices if c.barcode == loaded), None)
+        if choice is not None and slot.loaded and (slot.loaded.foreign or slot.loaded.warning):
+            choice = None  # the tape in the drive is not what the inventory says: never write to it
+        if choice is None:
+            pool = inv.pool(job.pool) or {"generation": "?"}
+            if self.ctx.autoload is None:
+                raise Refused(describe_need(job.pool, slot.name, pool["generation"]))
+            on_shelf = [c for c in choices if c.tape.get("location") == "shelf"]
+            if not on_shelf:
+                need = describe_need(job.pool, slot.name, pool["generation"])
+                raise Refused(f"no tape left for pool {job.pool} on the shelf: {need}")
+            choice = on_shelf[0]
+            if drive.status().online:
+                ejected = drive.eject()
+                if ejected:
+                    inv.move_tape(ejected, "shelf")
+                    inv.audit("eject", "tapeconsole", drive=slot.name, barcode=ejected, job=job.name)
+            self.ctx.autoload(drive, choice.barcode)
+            slot.loaded = tape_ops.identify(drive, self.ctx.drive_config.block_size, choice.barcode, inv)
+            inv.move_tape(choice.barcode, f"drive:{slot.name}")
+            inv.audit("load", "tapeconsole", drive=slot.name, barcode=choice.barcode, job=job.name)
+            self.run.notes.append(f"loaded {choice.barcode} ({choice.reason})")
+        if choice.needs_label:
+            self._label(drive, choice)
+        tape = inv.tape(choice.barcode)
+        assert tape is not None
+        return tape
+
+    def _label(self, drive: Drive, choice: TapeChoice) -> None:
+        inv, slot, job = self.ctx.inventory, self.ctx.slot, self.run.job
+        tape = choice.tape
+        protected, why = inv.is_protected(tape)
+        if protected:  # checked again right before writing: never overwrite unexpired data
+            raise Refused(f"refused: {why}")
+        text = tape.get("label") or choice.barcode
+        now = datetime.fromtimestamp(self.ctx.clock()).astimezone()
+        label = TapeLabel.new(text, choice.barcode, job.pool, tape["generation"], now)
+        tape_ops.write_label(drive, label, self.ctx.drive_config.block_size)
+        if choice.reason == "expired":
+            gone = inv.mark_sets_overwritten(choice.barcode)
+            inv.audit("overwrite-expired", self.run.user, drive=slot.name, barcode=choice.barcode, label=text,
+                      sets_overwritten=gone, job=job.name)
+        else:
+            inv.audit("label", self.run.user, drive=slot.name, barcode=choice.barcode, label=text, pool=job.pool,
+                      job=job.name)
+        inv.update_tape(choice.barcode, label=text, label_uuid=label.uuid, pool=job.pool, status="writable",
+                        bytes_used=self.ctx.drive_config.block_size, labelled=label.created, last_written=None)
+        slot.loaded = LoadedTape(barcode=choice.barcode, label=text, label_uuid=label.uuid, pool=job.pool)
+
+    # ---- the run
+    def execute(self) -> None:
+        run, inv, slot = self.run, self.ctx.inventory, self.ctx.slot
+        run.state, run.started = "running", self.ctx.clock()
+        inv.update_run(run.id, state="running", started=_iso_or_none(run.started))
+        previous_set: int | None = None
+        try:
+            with slot.hold(f"writing {run.job.name}") as drive:
+                drive.set_block_size(0)
+                while True:
+                    tape = self._ready_tape(drive)
+                    outcome, set_id = self._write_one_set(drive, tape, previous_set)
+                    previous_set = set_id
+                    if outcome.state in ("failed", "cancelled"):
+                        run.state = outcome.state
+                        run.error = outcome.error
+                        break
+                    if outcome.state == "complete":
+                        run.state = "done"
+                        break
+                    # the tape is full: the next one continues the job
+                    self.full_tapes.add(tape["barcode"])
+                    inv.update_tape(tape["barcode"], status="full")
+                    inv.audit("tape-full", "tapeconsole", drive=slot.name, barcode=tape["barcode"], job=run.job.name)
+                    log.info("tape full job=%s tape=%s: changing tape", run.job.name, tape["barcode"])
+                    if self.ctx.autoload is None:
+                        drive.eject()
+                        inv.move_tape(tape["barcode"], "shelf")
+                        slot.loaded = None
+                if run.job.eject_when_done and run.state == "done" and drive.status().online:
+                    ejected = drive.eject() or (slot.loaded.barcode if slot.loaded else None)
+                    slot.loaded = None
+                    if ejected:
+                        inv.move_tape(ejected, "shelf")
+                        inv.audit("eject", "tapeconsole", drive=slot.name, barcode=ejected, job=run.job.name)
+        except (Refused, DriveError) as exc:
+            run.state, run.error = "failed", str(exc)
+            self.cursor.abandon()
+        except Exception as exc:  # the daemon keeps running; the run says what broke
+            log.exception("job %s failed", run.job.name)
+            run.state, run.error = "failed", f"{exc.__class__.__name__}: {exc}"
+            self.cursor.abandon()
+        finally:
+            run.ended = self.ctx.clock()
+            run.buffer = None
+            inv.update_run(run.id, state=run.state, error=run.error, ended=_iso_or_none(run.ended),
+                           bytes=run.bytes_done, sets=run.sets, tapes=run.tapes)
+            log.info("job %s run %d %s%s", run.job.name, run.id, run.state, f": {run.error}" if run.error else "")
+
+    def _write_one_set(self, drive: Drive, tape: dict[str, Any], previous_set: int | None) -> tuple[SetOutcome, int]:
+        run, inv, cfg = self.run, self.ctx.inventory, self.ctx.drive_config
+        drive.end_of_data()
+        live = [s for s in inv.sets(barcode=tape["barcode"]) if s["state"] != "overwritten"]
+        file_number = len(live) + 1
+        status = drive.status()
+        if 0 < status.file_number < 1_000_000 and status.file_number != file_number:
+            run.notes.append(f"tape {tape['barcode']}: drive reports file {status.file_number}, "
+                             f"inventory expects {file_number}; using the drive's")
+            file_number = status.file_number
+        first_block = first_block_of_set(drive)
+        now = self.ctx.clock()
+        set_id = inv.add_set({
+            "job": run.job.name, "run": run.id, "source": run.job.source, "barcode": tape["barcode"],
+            "tape": tape["label"], "pool": run.job.pool, "file": file_number, "first_block": first_block,
+            "record_size": cfg.block_size, "started": _iso_or_none(now), "ended": None, "bytes": 0,
+            "members": [], "member_count": 0, "state": "writing", "continues": previous_set, "error": None,
+        })
+        run.set_id, run.tape = set_id, tape["label"]
+        if tape["label"] not in run.tapes:
+            run.tapes.append(tape["label"])
+        run.sets.append(set_id)
+        space_left = max(0, tape["capacity"] - tape["bytes_used"] - self._early_warning_reserve(tape))
+
+        def attach(buffer: TapeBuffer, writer: DriveWriter) -> None:
+            run.buffer, run.writer = buffer, writer
+
+        outcome = write_set(
+            drive, self.cursor, record_size=cfg.block_size, buffer_bytes=cfg.buffer_bytes, space_left=space_left,
+            part_bytes=run.job.part_bytes, progress=run.progress, cancel=run.cancel, on_buffer=attach,
+            manifest_fields={
+                "format": "tapeconsole-set", "format_version": 1, "set": set_id, "job": run.job.name,
+                "run": run.id, "source": run.job.source, "tape": tape["label"], "barcode": tape["barcode"],
+                "tape_file": file_number, "pool": run.job.pool, "started": _iso_or_none(now),
+                "continues_set": previous_set,
+            },
+            clock=self.ctx.clock,
+        )
+        run.writer = None
+        run.bytes_done += outcome.bytes_on_tape
+        ended = _iso_or_none(outcome.ended)
+        inv.update_set(set_id, ended=ended, bytes=outcome.bytes_on_tape, members=outcome.members,
+                       member_count=len(outcome.members), state=outcome.state, error=outcome.error)
+        inv.update_tape(tape["barcode"], bytes_used=tape["bytes_used"] + outcome.bytes_on_tape + FILEMARK_BYTES,
+                        last_written=iso(datetime.fromtimestamp(outcome.ended).astimezone()))
+        log.info("set %d job=%s tape=%s file=%d state=%s bytes=%d members=%d", set_id, run.job.name,
+                 tape["label"], file_number, outcome.state, outcome.bytes_on_tape, len(outcome.members))
+        return outcome, set_id
+
+    def _early_warning_reserve(self, tape: dict[str, Any]) -> int:
+        """Space kept before the physical end: the early-warning zone (2% of the tape, at most 4 GiB)."""
+        return int(tape.get("early_warning_bytes") or min(tape["capacity"] // 50, 4 << 30))
