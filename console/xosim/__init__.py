@@ -1,0 +1,19 @@
+"""A fake Xen Orchestra for tests and the demo: a real HTTP server answering like XO's /rest/v0, synthetic
+VHDs (vhdgen) and XO backup-remote trees (remote_tree).
+
+Entry points: `start_xosim_in_thread(seed=...)` (tests, embedded demo) and `run_xosim(...)` (the
+`tapeconsole xosim` command), both in console.xosim.server.
+"""
+
+from console.xosim.server import XoSimHandle, run_xosim, start_xosim_in_thread, write_token_file
+from console.xosim.sim import ImportRecord, SimSettings, XoSim
+
+__all__ = [
+    "ImportRecord",
+    "SimSettings",
+    "XoSim",
+    "XoSimHandle",
+    "run_xosim",
+    "start_xosim_in_thread",
+    "write_token_file",
+]
