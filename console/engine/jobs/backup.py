@@ -176,7 +176,6 @@ class BackupJob:
         previous_set: int | None = None
         try:
             with slot.hold(f"writing {run.job.name}") as drive:
-                drive.set_block_size(0)
                 while True:
                     tape = self._ready_tape(drive)
                     outcome, set_id = self._write_one_set(drive, tape, previous_set)
@@ -219,6 +218,7 @@ class BackupJob:
 
     def _write_one_set(self, drive: Drive, tape: dict[str, Any], previous_set: int | None) -> tuple[SetOutcome, int]:
         run, inv, cfg = self.run, self.ctx.inventory, self.ctx.drive_config
+        drive.set_block_size(0)
         drive.end_of_data()
         live = [s for s in inv.sets(barcode=tape["barcode"]) if s["state"] != "overwritten"]
         file_number = len(live) + 1
@@ -248,7 +248,7 @@ class BackupJob:
             drive, self.cursor, record_size=cfg.block_size, buffer_bytes=cfg.buffer_bytes, space_left=space_left,
             part_bytes=run.job.part_bytes, progress=run.progress, cancel=run.cancel, on_buffer=attach,
             manifest_fields={
-                "format": "tapeconsole-set", "format_version": 1, "set": set_id, "job": run.job.name,
+                "set": set_id, "job": run.job.name,
                 "run": run.id, "source": run.job.source, "tape": tape["label"], "barcode": tape["barcode"],
                 "tape_file": file_number, "pool": run.job.pool, "started": _iso_or_none(now),
                 "continues_set": previous_set,

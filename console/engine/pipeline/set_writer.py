@@ -118,7 +118,7 @@ def write_set(
             if writer.early_warning.is_set():
                 tape_full = True
                 break
-            room = space_left - tar.bytes_written - MANIFEST_RESERVE
+            room = space_left - tar.offset - MANIFEST_RESERVE
             if room < MIN_PART:
                 tape_full = True
                 break
@@ -170,8 +170,10 @@ def write_set(
     manifest = None
     if writer.error is None:
         try:
+            parts = [{k: v for k, v in m.items() if k not in ("sha256", "offset", "header_offset", "size")}
+                     for m in members]
             manifest = tar.finish({**manifest_fields, "state": state, "error": message,
-                                   "continues_on_next_tape": state == "incomplete"})
+                                   "continues_on_next_tape": state == "incomplete", "parts": parts})
             buffer.close()
         except BufferCancelled:
             pass
