@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -20,6 +21,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from console.engine.daemon.errors import BadRequest, Refused
+from console.engine.daemon.events import EventLog, SystemSampler
 from console.engine.daemon.service import TapeService
 from console.engine.drives.base import DriveError
 from console.engine.inventory import InventoryError
@@ -71,8 +73,11 @@ def _errors(handler: Handler) -> Handler:
     return wrapped
 
 
-def build_app(service: TapeService, *, on_stop: Callable[[], None] | None = None) -> Starlette:
+def build_app(service: TapeService, *, on_stop: Callable[[], None] | None = None,
+              events: EventLog | None = None) -> Starlette:
     started = time.time()
+    sampler = SystemSampler()
+    sampler_lock = threading.Lock()
 
     async def health(request: Request) -> Response:
         return JSONResponse({
@@ -167,6 +172,19 @@ def build_app(service: TapeService, *, on_stop: Callable[[], None] | None = None
     async def set_detail(request: Request) -> Response:
         return JSONResponse(await run_in_threadpool(service.set_detail, request.path_params["id"]))
 
+    async def event_list(request: Request) -> Response:
+        after = request.query_params.get("after", "0")
+        if not after.isdigit():
+            raise BadRequest("after must be a whole number")
+        return JSONResponse(events.after(int(after)) if events is not None else [])
+
+    async def system(request: Request) -> Response:
+        def sample() -> dict[str, Any]:
+            with sampler_lock:
+                return sampler.sample()
+
+        return JSONResponse(await run_in_threadpool(sample))
+
     async def stop(request: Request) -> Response:
         if on_stop is None:
             raise Refused("this daemon cannot be stopped through the API")
@@ -193,6 +211,8 @@ def build_app(service: TapeService, *, on_stop: Callable[[], None] | None = None
         Route(f"{v}/runs/{{id:int}}/cancel", _errors(cancel_run), methods=["POST"]),
         Route(f"{v}/sets", _errors(sets)),
         Route(f"{v}/sets/{{id:int}}", _errors(set_detail)),
+        Route(f"{v}/events", _errors(event_list)),
+        Route(f"{v}/system", _errors(system)),
         Route(f"{v}/daemon/stop", _errors(stop), methods=["POST"]),
     ]
     return Starlette(routes=routes)

@@ -18,6 +18,7 @@ import uvicorn
 from console.engine.config import Config
 from console.engine.config_errors import ConfigError, find_line
 from console.engine.daemon.api import build_app
+from console.engine.daemon.events import EventLog
 from console.engine.daemon.service import TapeService
 from console.engine.jobs.sources import JobSources, XoConnector
 from console.engine.sources.xo_client import XoClient
@@ -29,14 +30,17 @@ class DaemonAlreadyRunning(Exception):
     pass
 
 
-def setup_logging(level: str) -> None:
-    """One line per event on stderr: journald adds the time and unit under systemd."""
+def setup_logging(level: str) -> EventLog:
+    """One line per event on stderr (journald adds the time and unit under systemd), and the recent
+    events in memory for the console."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    events = EventLog()
     root = logging.getLogger("tapeconsole")
-    root.handlers[:] = [handler]
+    root.handlers[:] = [handler, events]
     root.setLevel(level.upper())
     root.propagate = False
+    return events
 
 
 def socket_answers(path: Path) -> bool:
@@ -82,7 +86,7 @@ def bind_socket(config: Config) -> socket.socket:
 
 def serve(config: Config) -> int:
     """Run in the foreground until SIGTERM/SIGINT or POST /v1/daemon/stop. Returns the exit code."""
-    setup_logging(config.daemon.log_level)
+    events = setup_logging(config.daemon.log_level)
     config.daemon.state_dir.mkdir(parents=True, exist_ok=True)
     lock_path = config.daemon.state_dir / "daemon.lock"
     lock = open(lock_path, "a+")  # noqa: SIM115 - held for the daemon's whole life
@@ -92,7 +96,7 @@ def serve(config: Config) -> int:
         lock.close()
         raise DaemonAlreadyRunning(f"another daemon holds {lock_path}") from None
     try:
-        return _serve_locked(config)
+        return _serve_locked(config, events)
     finally:
         lock.close()
 
@@ -142,7 +146,7 @@ class DaemonExtras:
             self.simulator.stop()
 
 
-def _serve_locked(config: Config) -> int:
+def _serve_locked(config: Config, events: EventLog) -> int:
     sock = bind_socket(config)
     pid_file = config.daemon.state_dir / "daemon.pid"
     service: TapeService | None = None
@@ -157,7 +161,7 @@ def _serve_locked(config: Config) -> int:
             if server is not None:
                 server.should_exit = True
 
-        app = build_app(service, on_stop=stop)
+        app = build_app(service, on_stop=stop, events=events)
         server = uvicorn.Server(
             uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=5)
         )
