@@ -74,6 +74,13 @@ def build_parser() -> argparse.ArgumentParser:
     read.add_argument("--output", required=True, metavar="PATH", help="where to write it ('-' for stdout)")
     read.add_argument("--force", action="store_true", help="replace PATH if it exists")
 
+    offsite = sub.add_parser("offsite", help="record that a tape went to the offsite vault")
+    offsite.add_argument("barcode")
+    offsite.add_argument("--vault", help="the vault's name (default: the pool's)")
+
+    onsite = sub.add_parser("onsite", help="record that a tape is back on the shelf")
+    onsite.add_argument("barcode")
+
     backup = sub.add_parser("backup", help="run a backup job now")
     backup.add_argument("job")
     backup.add_argument("--wait", action="store_true", help="follow it; exit 0 only when every set is complete")
@@ -251,6 +258,14 @@ def cmd_backup(config: Config, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_move(config: Config, args: argparse.Namespace) -> int:
+    where = "shelf" if args.command == "onsite" else (f"offsite:{args.vault}" if args.vault else "offsite")
+    with _client(config) as client:
+        tape = client.post(f"/tapes/{args.barcode}/location", {"location": where})
+    print(f"tape {tape['barcode']} ({tape.get('label') or 'unlabelled'}) is now at {tape['location']}")
+    return EXIT_OK
+
+
 def cmd_cancel(config: Config, args: argparse.Namespace) -> int:
     with _client(config) as client:
         run = client.post(f"/runs/{args.run}/cancel")
@@ -287,6 +302,8 @@ COMMANDS: dict[str, Command] = {
     "jobs": _listing("/runs", render.runs),
     "sets": _listing("/sets", render.sets),
     "cancel": cmd_cancel,
+    "offsite": cmd_move,
+    "onsite": cmd_move,
     "xosim": cmd_xosim,
 }
 

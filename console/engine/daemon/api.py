@@ -141,6 +141,13 @@ def build_app(service: TapeService, *, on_stop: Callable[[], None] | None = None
             stream, media_type="application/x-tar", background=BackgroundTask(stream.close)
         )
 
+    async def move_tape(request: Request) -> Response:
+        body = await _json_body(request)
+        result = await run_in_threadpool(
+            service.move_tape, request.path_params["barcode"], _field(body, "location", str), _user(request)
+        )
+        return JSONResponse(result)
+
     async def jobs(request: Request) -> Response:
         rows = []
         for job in service.config.jobs.values():
@@ -202,6 +209,7 @@ def build_app(service: TapeService, *, on_stop: Callable[[], None] | None = None
         Route(f"{v}/drives/{{name}}/label", _errors(label), methods=["POST"]),
         Route(f"{v}/drives/{{name}}/files/{{number:int}}", _errors(tape_file)),
         Route(f"{v}/tapes", _errors(tapes)),
+        Route(f"{v}/tapes/{{barcode}}/location", _errors(move_tape), methods=["POST"]),
         Route(f"{v}/pools", _errors(pools)),
         Route(f"{v}/audit", _errors(audit)),
         Route(f"{v}/jobs", _errors(jobs)),

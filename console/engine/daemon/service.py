@@ -140,6 +140,10 @@ class TapeService:
             for other in self.slots.values():
                 if other is not slot and other.loaded and other.loaded.barcode == barcode:
                     raise Refused(f"tape {barcode} is in drive {other.name}")
+            known = self.inventory.tape(barcode)
+            if known is not None and known["location"].startswith("offsite") and slot.config.kind == "virtual":
+                raise Refused(f"tape {barcode} is offsite ({known['location'].split(':', 1)[1]}): "
+                              "bring it back (tapeconsole onsite) first")
             try:
                 drive.load(barcode)
             except DriveError as exc:
@@ -224,6 +228,30 @@ class TapeService:
             pool=pool_name, old_label=old_label,
         )
         log.info("label drive=%s barcode=%s label=%s pool=%s old=%s", drive_name, barcode, text, pool_name, old_label)
+        return record
+
+    def move_tape(self, barcode: str, where: str, user: str) -> dict[str, Any]:
+        """Record that a tape went offsite (to its pool's vault, or a named one) or came back to the shelf."""
+        tape = self.inventory.tape(barcode)
+        if tape is None:
+            raise NotFound(f"no tape {barcode} in the inventory")
+        if tape["location"].startswith("drive:"):
+            raise Refused(f"tape {barcode} is in {tape['location'].split(':', 1)[1]}: eject it first")
+        if where == "offsite":
+            pool = self.inventory.pool(tape["pool"]) if tape.get("pool") else None
+            location = f"offsite:{pool['vault'] if pool else 'vault'}"
+        elif where.startswith("offsite:") and len(where) > len("offsite:"):
+            location = where
+        elif where in ("shelf", "onsite"):
+            location = "shelf"
+        else:
+            raise BadRequest(f"location must be 'offsite', 'offsite:<vault>' or 'shelf', got {where!r}")
+        self.inventory.update_tape(barcode, location=location)
+        self.inventory.audit("move", user, barcode=barcode, label=tape.get("label"), location=location,
+                             was=tape["location"])
+        log.info("move tape=%s from=%s to=%s", barcode, tape["location"], location)
+        record = self.inventory.tape(barcode)
+        assert record is not None
         return record
 
     def open_tape_file(self, drive_name: str, number: int, user: str) -> HeldTapeFile:
