@@ -71,6 +71,7 @@ class XoConfig:
     ca_file: Path | None
     verify_tls: bool
     simulator_seed: int
+    simulator_scale: float  # size of the simulator's VDIs relative to its default (tens of MiB)
 
 
 SOURCES = ("xo", "xo_remote", "files")
@@ -341,7 +342,8 @@ def _load_xo(r: _Reader, raw: dict[str, Any]) -> XoConfig | None:
     data = r.table(raw, "xo", required=False)
     if data is None:
         return None
-    r.check_keys(data, "xo", {"simulator", "url", "token_file", "ca_file", "verify_tls", "simulator_seed"})
+    r.check_keys(data, "xo", {"simulator", "url", "token_file", "ca_file", "verify_tls", "simulator_seed",
+                              "simulator_scale"})
     simulator = r.get(data, "xo", "simulator", bool, False)
     url = r.get(
         data, "xo", "url", str, None,
@@ -360,6 +362,7 @@ def _load_xo(r: _Reader, raw: dict[str, Any]) -> XoConfig | None:
         ca_file=r.path_value(data, "xo", "ca_file", None),
         verify_tls=r.get(data, "xo", "verify_tls", bool, True),
         simulator_seed=r.get(data, "xo", "simulator_seed", int, 1),
+        simulator_scale=float(r.get(data, "xo", "simulator_scale", (int, float), 1.0, check=_positive)),
     )
 
 

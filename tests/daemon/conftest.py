@@ -70,12 +70,37 @@ class Site:
                        cwd=ROOT, capture_output=True, timeout=60)
 
 
+XO_JOBS = """
+[xo]
+simulator = true
+simulator_seed = 3
+simulator_scale = 0.1
+
+[jobs.nightly-vdi]
+source = "xo"
+drive = "lto5"
+pool = "vdi-daily"
+part_mib = 8
+eject_when_done = true
+"""
+
+
 @pytest.fixture
 def site() -> Iterator[Site]:
+    yield from _site(SITE)
+
+
+@pytest.fixture
+def xo_site() -> Iterator[Site]:
+    """A site whose daemon runs the built-in XO simulator and a nightly-vdi job."""
+    yield from _site(SITE + XO_JOBS)
+
+
+def _site(text: str) -> Iterator[Site]:
     """A site folder with its own config; the daemon is started by the first command (autostart)."""
     folder = Path(tempfile.mkdtemp(prefix="tc-", dir="/tmp"))  # short: Unix socket paths are limited
     config = folder / "config.toml"
-    config.write_text(SITE)
+    config.write_text(text)
     s = Site(folder, config)
     env_before = os.environ.get("PYTHONPATH")
     os.environ["PYTHONPATH"] = str(ROOT) + (os.pathsep + env_before if env_before else "")

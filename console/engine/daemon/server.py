@@ -124,7 +124,7 @@ class DaemonExtras:
         if xo is not None and xo.simulator:
             from console.xosim.server import start_xosim_in_thread
 
-            self.simulator = start_xosim_in_thread(seed=xo.simulator_seed)
+            self.simulator = start_xosim_in_thread(seed=xo.simulator_seed, scale=xo.simulator_scale)
             log.info("built-in Xen Orchestra simulator on %s (seed %d)", self.simulator.url, xo.simulator_seed)
         demo = self.config.demo
         if demo is not None and not (demo.files_folder / ".complete").exists():

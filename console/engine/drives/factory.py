@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+from console.engine.config import Config, DriveConfig
+from console.engine.drives.base import Drive, DriveError
 from console.engine.drives.shelf import Shelf
 from console.engine.drives.speed import SpeedModel
 from console.engine.drives.virtual import VirtualDrive
-
-from console.engine.config import Config, DriveConfig
-from console.engine.drives.base import Drive, DriveError
 
 
 def build_shelf(config: Config) -> Shelf | None:

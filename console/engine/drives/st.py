@@ -1,0 +1,696 @@
+"""A real tape drive through the Linux st driver on its no-rewind device (/dev/nstN).
+
+The Drive semantics are the st driver's own (shared/reference/st-and-lto.md); this module opens the
+device, issues MTIOCTOP / MTIOCGET / MTIOCPOS and read()/write(), and turns errno values into the
+drive exceptions of console/engine/drives/base.py:
+
+    ENOMEDIUM (or EIO with the drive not online) -> NoTape      EROFS, EACCES on a write -> WriteProtected
+    ENOSPC on a write                            -> EndOfMedium  ENOMEM on a read         -> DriveIOError
+    EIO from MTIOCPOS / MTSEEK on a drive that never answered them -> NotSupported (callers fall back)
+    EIO from MTCOMPRESSION                       -> NotSupported EBUSY on open            -> DriveBusy
+    anything else                                -> DriveIOError, with the operation and the errno text
+
+What the driver reports is used as it is, with three guards:
+- mt_fileno / mt_blkno that cannot be true are reported as -1 (unknown): st's MTEOM spaces forward over
+  0x7fffff filemarks first and, when the drive reports no residual (tgt), leaves 8388607 there.
+- A read that hands back a full buffer while the driver reports end of medium or end of data is not a
+  block: st copies out its buffer when the drive's sense data carries no residual count (tgt does this
+  at end of data). It is reported as end of data (b"" after a filemark, otherwise BlankTape at BOT or
+  DriveIOError), never as data.
+- A read buffer larger than the drive's largest block fails with EINVAL before the tape moves; the read is
+  retried with half the buffer (down to 64 KiB) and the limit remembered.
+
+Threads: one operation at a time; another one meanwhile raises DriveBusy. status() and counters() never
+wait behind an operation (a SCSI command can take minutes): they return the snapshot taken after the last
+operation. When the drive is idle, status() asks the driver again (MTIOCGET) before answering.
+
+MTIOCGET is not free: st first flushes its buffer, and in fixed-block mode that means writing out
+buffered blocks, or spacing back over read-ahead blocks (and a filemark) it has not handed out yet. So
+between data reads and writes the snapshot is advanced by arithmetic; the driver is asked again after a
+filemark, an end of data, any positioning, and in variable-block mode at most every STREAM_REFRESH_SECONDS.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import re
+import shutil
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from pathlib import Path
+
+from console.engine.drives.base import (
+    BlankTape,
+    Drive,
+    DriveBusy,
+    DriveCounters,
+    DriveError,
+    DriveIOError,
+    DriveStatus,
+    EndOfMedium,
+    NoTape,
+    NotSupported,
+    WriteProtected,
+    generation_number,
+)
+from console.engine.drives.st_ioctl import Gstat, MtGet, MtOp, StDevice, TapeDevice
+
+# SCSI density codes of LTO media (SSC, MODE SENSE block descriptor) -> generation.
+DENSITY_GENERATIONS: dict[int, str] = {
+    0x44: "LTO-3",
+    0x46: "LTO-4",
+    0x58: "LTO-5",
+    0x5A: "LTO-6",
+    0x5C: "LTO-7",
+    0x5E: "LTO-8",
+}
+
+# st's MTEOM first spaces forward over this many filemarks; a file or block number this large is the
+# driver's arithmetic on a drive that reported no residual count, not a position.
+ABSURD_POSITION = 0x7FFFFF
+MAX_BLOCK_SIZE = 0xFFFFFF  # what MTSETBLK can express
+MIN_READ_LIMIT = 64 * 1024
+STREAM_REFRESH_SECONDS = 0.5
+_REFRESH = "reading its status"
+
+# TapeAlert flags (SSC-4 / LTO SCSI reference, log page 0x2E parameter codes 1..64); the ones
+# shared/reference/st-and-lto.md calls out are marked in TAPEALERT_IMPORTANT.
+TAPEALERT_FLAGS: dict[int, str] = {
+    0x01: "read warning",
+    0x02: "write warning",
+    0x03: "hard error",
+    0x04: "media",
+    0x05: "read failure",
+    0x06: "write failure",
+    0x07: "media life",
+    0x08: "not data grade",
+    0x09: "write protect",
+    0x0A: "no removal",
+    0x0B: "cleaning media",
+    0x0C: "unsupported format",
+    0x0D: "recoverable mechanical cartridge failure",
+    0x0E: "unrecoverable mechanical cartridge failure",
+    0x0F: "memory chip in cartridge failure",
+    0x10: "forced eject",
+    0x11: "read only format",
+    0x12: "tape directory corrupted on load",
+    0x13: "nearing media life",
+    0x14: "clean now",
+    0x15: "clean periodic",
+    0x16: "expired cleaning media",
+    0x17: "invalid cleaning tape",
+    0x18: "retension requested",
+    0x19: "dual-port interface error",
+    0x1A: "cooling fan failure",
+    0x1B: "power supply failure",
+    0x1C: "power consumption",
+    0x1D: "drive maintenance",
+    0x1E: "hardware A",
+    0x1F: "hardware B",
+    0x20: "interface",
+    0x21: "eject media",
+    0x22: "microcode update fail",
+    0x23: "drive humidity",
+    0x24: "drive temperature",
+    0x25: "drive voltage",
+    0x26: "predictive failure",
+    0x27: "diagnostics required",
+    0x31: "diminished native capacity",
+    0x32: "lost statistics",
+    0x33: "tape directory invalid at unload",
+    0x34: "tape system area write failure",
+    0x35: "tape system area read failure",
+    0x36: "no start of data",
+    0x37: "loading failure",
+    0x38: "unrecoverable unload failure",
+    0x39: "automation interface failure",
+    0x3A: "firmware failure",
+    0x3B: "WORM medium integrity check failed",
+    0x3C: "WORM medium overwrite attempted",
+    0x3D: "encryption policy violation",
+}
+TAPEALERT_IMPORTANT = frozenset({0x03, 0x04, 0x05, 0x06, 0x07, 0x09, 0x13, 0x14, 0x15, 0x16, 0x1E, 0x1F, 0x26})
+TAPEALERT_PAGES = (0x12, 0x2E)  # TapeAlert response (does not clear the flags), then the TapeAlert page
+
+
+def tapealert_name(flag: int) -> str:
+    return TAPEALERT_FLAGS.get(flag, f"flag {flag:#04x}")
+
+
+def decode_tapealert_page(raw: bytes) -> list[int]:
+    """The set flags (1..64) of a LOG SENSE response: page 0x12 (one 64-bit parameter, flag 1 in the
+    top bit) or page 0x2E (one parameter per flag, value bit 0)."""
+    if len(raw) < 4:
+        raise ValueError(f"log page of {len(raw)} bytes is too short")
+    page = raw[0] & 0x3F
+    body = raw[4 : 4 + int.from_bytes(raw[2:4], "big")]
+    params: list[tuple[int, bytes]] = []
+    offset = 0
+    while offset + 4 <= len(body):
+        code = int.from_bytes(body[offset : offset + 2], "big")
+        length = body[offset + 3]
+        params.append((code, body[offset + 4 : offset + 4 + length]))
+        offset += 4 + length
+    if page == 0x12:
+        value = next((data for code, data in params if code == 0 and len(data) >= 8), None)
+        if value is None:
+            raise ValueError("TapeAlert response page without its 64-bit flags parameter")
+        bits = int.from_bytes(value[:8], "big")
+        return [flag for flag in range(1, 65) if bits >> (64 - flag) & 1]
+    if page == 0x2E:
+        return sorted(code for code, data in params if 1 <= code <= 64 and data and data[0] & 1)
+    raise ValueError(f"log page {page:#04x} is not a TapeAlert page")
+
+
+def tape_index(device: Path) -> int | None:
+    """The N of /dev/nstN (or /dev/stN, with st's mode suffixes l, m, a), after following symlinks."""
+    match = re.fullmatch(r"n?st(\d+)[lma]?", device.resolve().name)
+    return int(match.group(1)) if match else None
+
+
+def _position(value: int) -> int:
+    return value if 0 <= value < ABSURD_POSITION else -1
+
+
+def _strerror(exc: OSError) -> str:
+    return exc.strerror or errno.errorcode.get(exc.errno or 0, str(exc))
+
+
+class StDrive(Drive):
+    """A tape drive on a Linux st no-rewind device. See the module docstring for the error mapping."""
+
+    def __init__(
+        self,
+        name: str,
+        generation: str,
+        device: Path,
+        *,
+        load_timeout: float = 600.0,
+        poll_interval: float = 2.0,
+        opener: Callable[[Path], TapeDevice] = StDevice.open,
+        sysfs: Path = Path("/sys"),
+        sg_logs: str = "sg_logs",
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        generation_number(generation)  # ValueError for an unknown generation
+        device = Path(device)
+        if re.fullmatch(r"st\d+[lma]?", device.resolve().name):
+            raise ValueError(f"{device} rewinds on close: use the no-rewind device (/dev/nstN)")
+        self.name = name
+        self.generation = generation
+        self.device = device
+        self.load_timeout = load_timeout
+        self.poll_interval = poll_interval
+        self._opener = opener
+        self._sysfs = sysfs
+        self._sg_logs = sg_logs
+        self._clock = clock
+        self._sleep = sleep
+        self._op_lock = threading.Lock()
+        self._busy_with = ""
+        self._dev: TapeDevice | None = None
+        self._released = False  # close() was called: status() does not reopen the device by itself
+        self._mtget: MtGet | None = None
+        self._snapshot = self._offline_status()
+        self._counters = DriveCounters()
+        self._counters_lock = threading.Lock()
+        self._read_limit = 0  # 0: no limit learned yet
+        self._eod_reported = False
+        self._positions_work = False  # MTIOCPOS or MTSEEK succeeded once on this drive
+        self._buffered = False  # fixed-block data moved since the last MTIOCGET: st may hold some in its buffer
+        self._refreshed_at = 0.0
+        self._published = False  # the current operation has published a snapshot already
+
+    def __repr__(self) -> str:
+        return f"StDrive({self.name!r}, {self.generation}, {str(self.device)!r})"
+
+    @property
+    def kind(self) -> str:
+        return "st"
+
+    # ---- state, from any thread
+    def status(self) -> DriveStatus:
+        if self._op_lock.acquire(blocking=False):
+            try:
+                self._busy_with = _REFRESH
+                if not self._buffered and (self._dev is not None or not self._released):
+                    with contextlib.suppress(DriveError):
+                        self._refresh(self._device())
+            finally:
+                self._busy_with = ""
+                self._op_lock.release()
+        return replace(self._snapshot)
+
+    def counters(self) -> DriveCounters:
+        with self._counters_lock:
+            counters = replace(self._counters)
+        stats = self._sysfs_stats()
+        if stats is not None:
+            counters.bytes_written = stats.get("write_byte_cnt", counters.bytes_written)
+            counters.bytes_read = stats.get("read_byte_cnt", counters.bytes_read)
+        return counters
+
+    def stats_dir(self) -> Path | None:
+        """/sys/class/scsi_tape/stN/stats of this drive, when the kernel has it."""
+        index = tape_index(self.device)
+        path = self._sysfs / "class" / "scsi_tape" / f"st{index}" / "stats"
+        return path if index is not None and path.is_dir() else None
+
+    def sg_device(self) -> Path | None:
+        """The SCSI generic device (/dev/sgN) of this drive, from sysfs; None when unknown."""
+        index = tape_index(self.device)
+        if index is None:
+            return None
+        folder = self._sysfs / "class" / "scsi_tape" / f"st{index}" / "device" / "scsi_generic"
+        try:
+            names = sorted(entry.name for entry in folder.iterdir())
+        except OSError:
+            return None
+        return Path("/dev") / names[0] if names else None
+
+    def tape_alerts(self) -> list[str]:
+        """The TapeAlert flags the drive has set, by name (sg_logs page 0x12, else 0x2E, on /dev/sgN).
+
+        Raises NotSupported("TapeAlert not available: <why>") when sg_logs is missing, the drive's sg
+        device is unknown or the drive does not answer the pages (tgt has no LOG SENSE)."""
+        program = shutil.which(self._sg_logs)
+        if program is None:
+            raise NotSupported(f"TapeAlert not available: {self._sg_logs} (sg3-utils) is not installed")
+        sg = self.sg_device()
+        if sg is None:
+            raise NotSupported(
+                f"TapeAlert not available: no SCSI generic device found for {self.device} (is the sg module loaded?)"
+            )
+        problems = []
+        for page in TAPEALERT_PAGES:
+            command = [program, f"--page=0x{page:02x}", "--raw", "--no_inq", str(sg)]
+            try:
+                result = subprocess.run(command, capture_output=True, timeout=60, check=False)
+            except (OSError, subprocess.TimeoutExpired) as exc:
+                problems.append(f"page 0x{page:02x}: {exc}")
+                continue
+            if result.returncode != 0:
+                reason = result.stderr.decode(errors="replace").strip().splitlines()
+                problems.append(f"page 0x{page:02x}: {reason[-1] if reason else f'exit {result.returncode}'}")
+                continue
+            try:
+                return [tapealert_name(flag) for flag in decode_tapealert_page(result.stdout)]
+            except ValueError as exc:
+                problems.append(f"page 0x{page:02x}: {exc}")
+        raise NotSupported(f"TapeAlert not available: {sg} ({self.device}): {'; '.join(problems)}")
+
+    # ---- media
+    def load(self, barcode: str | None = None, *, timeout: float | None = None) -> None:
+        """Wait until a cartridge is loaded and ready: the onsite person inserts it. The device is
+        reopened at every poll (st looks at the drive again on open); a cartridge that sits in the
+        drive unloaded gets an MTLOAD. NoTape when none is ready within `timeout` (load_timeout)."""
+        limit = self.load_timeout if timeout is None else timeout
+        expected = f" ({barcode})" if barcode else ""
+        deadline = self._clock() + limit
+        with self._locked("waiting for a cartridge"):
+            if self._dev is not None and self._online(self._dev):
+                return
+            while True:
+                self._reopen()
+                dev = self._device()
+                if self._online(dev):
+                    return
+                with contextlib.suppress(OSError):
+                    dev.op(MtOp.LOAD, 1)
+                if self._online(dev):
+                    return
+                left = deadline - self._clock()
+                if left <= 0:
+                    raise NoTape(f"drive {self.name}: no cartridge{expected} loaded within {limit:g} s")
+                self._sleep(min(self.poll_interval, left))
+
+    def eject(self) -> str | None:
+        with self._operation("ejecting") as dev:
+            self._mt(dev, MtOp.OFFL, 1, "ejecting")
+        return None
+
+    # ---- modes
+    def set_block_size(self, size: int) -> None:
+        with self._operation("setting the block size") as dev:
+            if not 0 <= size <= MAX_BLOCK_SIZE:
+                raise DriveIOError(f"drive {self.name}: block size {size} is not between 0 and {MAX_BLOCK_SIZE}")
+            self._mt(dev, MtOp.SETBLK, size, f"setting the block size to {size}")
+
+    def set_compression(self, on: bool) -> None:
+        with self._operation("setting compression") as dev:
+            try:
+                dev.op(MtOp.COMPRESSION, 1 if on else 0)
+            except OSError as exc:
+                if exc.errno == errno.EIO and self._online(dev):
+                    raise NotSupported(
+                        f"drive {self.name}: hardware compression cannot be set (the drive refused MTCOMPRESSION)"
+                    ) from exc
+                raise self._error(exc, dev, "setting compression") from exc
+
+    # ---- data
+    def write_block(self, data: bytes | bytearray | memoryview) -> None:
+        view = memoryview(data)
+        if view.ndim != 1 or view.itemsize != 1:
+            view = view.cast("B")
+        size = view.nbytes
+        with self._operation("writing") as dev:
+            if dev.read_only:
+                raise WriteProtected(f"drive {self.name}: the cartridge is write-protected (opened read-only)")
+            if size == 0:
+                return
+            try:
+                written = dev.write(view)
+            except OSError as exc:
+                raise self._write_error(exc, dev, size) from exc
+            with self._counters_lock:
+                self._counters.bytes_written += written
+            if written != size:
+                raise EndOfMedium(f"drive {self.name}: end of medium, only {written} of {size} bytes written")
+            self._advance(dev, written)
+
+    def read_block(self, max_size: int) -> bytes:
+        with self._operation("reading", keeps_end_of_data=True) as dev:
+            if max_size <= 0:
+                raise DriveIOError(f"drive {self.name}: a read needs a buffer, got {max_size} bytes")
+            before = self._mtget or self._refresh(dev)
+            if self._eod_reported and before.flags & Gstat.EOD:
+                raise DriveIOError(f"drive {self.name}: end of data, nothing more to read")
+            self._eod_reported = False
+            size = self._read_size(max_size, before.block_size)
+            data = self._read(dev, size, before)
+            if data and (before.block_size or len(data) < size):
+                self._advance(dev, len(data))  # a block: asking the driver now could cost a backspace
+                return self._count_read(data)
+            after = self._refresh(dev)
+            if data and after.flags & (Gstat.EOT | Gstat.EOD):
+                data = b""  # st's buffer came back with an end-of-medium report: no block was read
+                if not after.flags & Gstat.EOD:
+                    raise self._end_of_data_error(before)
+            if data:
+                return self._count_read(data)
+            if before.flags & Gstat.BOT and after.flags & (Gstat.EOD | Gstat.EOT):
+                raise self._end_of_data_error(before)
+            self._eod_reported = bool(after.flags & Gstat.EOD)
+            return b""
+
+    def _count_read(self, data: bytes) -> bytes:
+        with self._counters_lock:
+            self._counters.bytes_read += len(data)
+        return data
+
+    def write_filemarks(self, count: int = 1) -> None:
+        with self._operation("writing filemarks") as dev:
+            if count < 0:
+                raise DriveIOError(f"drive {self.name}: cannot write {count} filemarks")
+            if dev.read_only:
+                raise WriteProtected(f"drive {self.name}: the cartridge is write-protected (opened read-only)")
+            try:
+                dev.op(MtOp.WEOF, count)
+            except OSError as exc:
+                raise self._write_error(exc, dev, 0) from exc
+
+    # ---- positioning
+    def rewind(self) -> None:
+        with self._operation("rewinding") as dev:
+            self._mt(dev, MtOp.REW, 1, "rewinding")
+
+    def space_filemarks(self, count: int) -> None:
+        with self._operation("spacing over filemarks") as dev:
+            if count:
+                op = MtOp.FSF if count > 0 else MtOp.BSF
+                self._mt(dev, op, abs(count), f"spacing {'forward' if count > 0 else 'back'} {abs(count)} filemarks")
+
+    def space_records(self, count: int) -> None:
+        with self._operation("spacing over blocks") as dev:
+            if count:
+                op = MtOp.FSR if count > 0 else MtOp.BSR
+                self._mt(dev, op, abs(count), f"spacing {'forward' if count > 0 else 'back'} {abs(count)} blocks")
+
+    def end_of_data(self) -> None:
+        with self._operation("spacing to end of data") as dev:
+            self._mt(dev, MtOp.EOM, 1, "spacing to end of data")
+
+    def tell_block(self) -> int:
+        with self._operation("reading the position") as dev:
+            self._require_online(dev)
+            try:
+                block = dev.pos()
+            except OSError as exc:
+                raise self._position_error(exc, dev, "READ POSITION (MTIOCPOS)") from exc
+            self._positions_work = True
+            return block
+
+    def seek_block(self, block: int) -> None:
+        with self._operation("seeking") as dev:
+            if block < 0:
+                raise DriveIOError(f"drive {self.name}: cannot seek to block {block}")
+            self._require_online(dev)
+            try:
+                dev.op(MtOp.SEEK, block)
+            except OSError as exc:
+                raise self._position_error(exc, dev, f"LOCATE to block {block} (MTSEEK)") from exc
+            self._positions_work = True
+
+    def close(self) -> None:
+        with self._locked("closing"):
+            if self._dev is not None:
+                self._dev, dev = None, self._dev
+                try:
+                    dev.close()  # st writes a filemark first when the last operation was a write
+                except OSError as exc:
+                    raise DriveIOError(f"drive {self.name}: closing {self.device} failed: {_strerror(exc)}") from exc
+            self._released = True
+            self._buffered = False
+
+    # ---- internals (with the operation lock held)
+    @contextlib.contextmanager
+    def _locked(self, what: str, keeps_end_of_data: bool = False) -> Iterator[None]:
+        """Hold the drive for one operation; afterwards publish a fresh snapshot (unless st may hold
+        fixed-block data in its buffer, see the module docstring)."""
+        # a status refresh is quick: wait for it; anything else is a real conflict
+        if not self._op_lock.acquire(blocking=False) and (
+            self._busy_with != _REFRESH or not self._op_lock.acquire(timeout=30)
+        ):
+            raise DriveBusy(f"drive {self.name} is busy {self._busy_with or 'with another operation'}")
+        self._busy_with = what
+        self._published = False
+        started = self._clock()
+        try:
+            if not keeps_end_of_data:
+                self._eod_reported = False
+            yield
+        finally:
+            with self._counters_lock:
+                self._counters.busy_seconds += self._clock() - started
+            if self._dev is not None and not self._published and not self._buffered:
+                with contextlib.suppress(DriveError):
+                    self._refresh(self._dev)
+            self._busy_with = ""
+            self._op_lock.release()
+
+    @contextlib.contextmanager
+    def _operation(self, what: str, keeps_end_of_data: bool = False) -> Iterator[TapeDevice]:
+        """_locked, with the device open. Data operations keep st's buffer state; anything else makes
+        st flush it, so the next MTIOCGET is safe again."""
+        with self._locked(what, keeps_end_of_data):
+            dev = self._device()
+            if what not in ("reading", "writing"):
+                self._buffered = False
+            yield dev
+
+    def _device(self) -> TapeDevice:
+        if self._dev is None:
+            try:
+                self._dev = self._opener(self.device)
+            except OSError as exc:
+                raise self._open_error(exc) from exc
+            self._released = False
+        return self._dev
+
+    def _reopen(self) -> None:
+        """Close and open again: st checks for a (new) cartridge on open."""
+        self._buffered = False
+        if self._dev is not None:
+            self._dev, dev = None, self._dev
+            with contextlib.suppress(OSError):
+                dev.close()
+
+    def _refresh(self, dev: TapeDevice) -> MtGet:
+        """MTIOCGET, and publish the snapshot status() hands out."""
+        try:
+            state = dev.get()
+        except OSError as exc:
+            self._mtget = None
+            self._snapshot = self._offline_status()
+            raise DriveIOError(
+                f"drive {self.name}: reading the status of {self.device} failed: {_strerror(exc)}"
+            ) from exc
+        self._mtget = state
+        self._snapshot = self._status_from(state, dev.read_only)
+        self._refreshed_at = self._clock()
+        self._buffered = False
+        self._published = True
+        return state
+
+    def _advance(self, dev: TapeDevice, nbytes: int) -> None:
+        """After data moved: ask the driver (variable-block mode, now and then), or count the blocks."""
+        state = self._mtget
+        if state is None:
+            return
+        if not state.block_size:
+            if self._clock() - self._refreshed_at >= STREAM_REFRESH_SECONDS:
+                self._refresh(dev)
+                return
+            blocks = 1
+        else:
+            blocks = nbytes // state.block_size
+            self._buffered = True
+        cleared = state.gstat & ~int(Gstat.BOT | Gstat.EOF | Gstat.EOD)
+        self._mtget = replace(state, gstat=cleared, blkno=state.blkno + blocks if state.blkno >= 0 else -1)
+        self._snapshot = self._status_from(self._mtget, dev.read_only)
+        self._published = True
+
+    def _status_from(self, state: MtGet, read_only: bool) -> DriveStatus:
+        flags = state.flags
+        if not flags & Gstat.ONLINE:
+            return self._offline_status(block_size=state.block_size, cleaning=bool(flags & Gstat.CLN))
+        return DriveStatus(
+            online=True,
+            barcode=None,
+            media_generation=DENSITY_GENERATIONS.get(state.density),
+            write_protected=bool(flags & Gstat.WR_PROT) or read_only,
+            file_number=_position(state.fileno),
+            block_number=_position(state.blkno),
+            block_size=state.block_size,
+            bot=bool(flags & Gstat.BOT),
+            eod=bool(flags & Gstat.EOD),
+            eot=bool(flags & Gstat.EOT),
+            at_filemark=bool(flags & Gstat.EOF),
+            cleaning_requested=bool(flags & Gstat.CLN),
+        )
+
+    @staticmethod
+    def _offline_status(block_size: int = 0, cleaning: bool = False) -> DriveStatus:
+        return DriveStatus(
+            online=False,
+            barcode=None,
+            media_generation=None,
+            write_protected=False,
+            file_number=-1,
+            block_number=-1,
+            block_size=block_size,
+            bot=False,
+            eod=False,
+            eot=False,
+            at_filemark=False,
+            cleaning_requested=cleaning,
+        )
+
+    def _online(self, dev: TapeDevice) -> bool:
+        try:
+            return bool(self._refresh(dev).flags & Gstat.ONLINE)
+        except DriveError:
+            return False
+
+    def _require_online(self, dev: TapeDevice) -> None:
+        if not self._online(dev):
+            raise NoTape(f"drive {self.name} holds no cartridge ready for use")
+
+    def _mt(self, dev: TapeDevice, op: MtOp, count: int, what: str) -> None:
+        try:
+            dev.op(op, count)
+        except OSError as exc:
+            raise self._error(exc, dev, what) from exc
+
+    def _read_size(self, max_size: int, block_size: int) -> int:
+        size = min(max_size, self._read_limit) if self._read_limit else max_size
+        if block_size:
+            size -= size % block_size
+            if size == 0:
+                raise DriveIOError(
+                    f"drive {self.name}: a {max_size}-byte read is smaller than the {block_size}-byte block size"
+                )
+        return size
+
+    def _read(self, dev: TapeDevice, size: int, before: MtGet) -> bytes:
+        while True:
+            try:
+                return dev.read(size)
+            except OSError as exc:
+                if exc.errno == errno.EINVAL and not before.block_size and size > MIN_READ_LIMIT:
+                    size = self._read_limit = max(MIN_READ_LIMIT, size // 2)  # larger than the drive's largest block
+                    continue
+                if exc.errno == errno.ENOMEM:
+                    raise DriveIOError(
+                        f"drive {self.name}: the block is larger than the {size}-byte read buffer "
+                        "(the drive has passed over it)"
+                    ) from exc
+                if exc.errno == errno.EIO and before.flags & Gstat.BOT and self._online(dev):
+                    raise self._end_of_data_error(before) from exc
+                raise self._error(exc, dev, f"reading a block of up to {size} bytes") from exc
+
+    def _end_of_data_error(self, before: MtGet) -> DriveError:
+        if before.flags & Gstat.BOT:
+            return BlankTape(f"drive {self.name}: nothing is recorded at the beginning of the tape (blank tape)")
+        return DriveIOError(f"drive {self.name}: end of data with no filemark before it, nothing to read")
+
+    def _write_error(self, exc: OSError, dev: TapeDevice, size: int) -> DriveError:
+        what = f"writing a {size}-byte block" if size else "writing filemarks"
+        with contextlib.suppress(DriveError):
+            self._refresh(dev)  # the failed write left st's buffer empty: asking is safe
+        if exc.errno in (errno.EROFS, errno.EACCES, errno.EBADF):
+            return WriteProtected(f"drive {self.name}: the cartridge is write-protected")
+        if exc.errno == errno.ENOSPC:
+            return EndOfMedium(
+                f"drive {self.name}: past the early warning near the end of the tape; "
+                "close the set with a short trailer and a filemark"
+            )
+        if exc.errno == errno.EINVAL and size:
+            block_size = self._mtget.block_size if self._mtget else 0
+            if block_size:
+                return DriveIOError(
+                    f"drive {self.name}: a write of {size} bytes is not a multiple of the {block_size}-byte block size"
+                )
+            return DriveIOError(f"drive {self.name}: the drive does not take a {size}-byte block")
+        if exc.errno == errno.EIO and self._mtget is not None and self._mtget.flags & Gstat.EOT:
+            return EndOfMedium(f"drive {self.name}: the physical end of the tape is reached")
+        return self._error(exc, dev, what)
+
+    def _position_error(self, exc: OSError, dev: TapeDevice, what: str) -> DriveError:
+        if exc.errno == errno.EIO and self._online(dev) and not self._positions_work:
+            return NotSupported(f"drive {self.name}: the drive does not answer {what}; space over filemarks instead")
+        return self._error(exc, dev, what)
+
+    def _error(self, exc: OSError, dev: TapeDevice, what: str) -> DriveError:
+        if exc.errno == errno.ENOMEDIUM or (exc.errno == errno.EIO and not self._online(dev)):
+            return NoTape(f"drive {self.name} holds no cartridge ready for use ({what})")
+        if exc.errno in (errno.EROFS, errno.EACCES):
+            return WriteProtected(f"drive {self.name}: {what} refused: the cartridge is write-protected")
+        if exc.errno == errno.EBUSY:
+            return DriveBusy(f"drive {self.name}: {self.device} is busy ({what})")
+        if exc.errno == errno.ENOSPC:
+            return EndOfMedium(f"drive {self.name}: end of medium while {what}")
+        return DriveIOError(f"drive {self.name}: {what} failed: {_strerror(exc)}")
+
+    def _open_error(self, exc: OSError) -> DriveError:
+        reason = f"cannot open {self.device}: {_strerror(exc)}"
+        if exc.errno == errno.EBUSY:
+            return DriveBusy(f"drive {self.name}: {reason} (another program has it open)")
+        if exc.errno == errno.ENOMEDIUM:
+            return NoTape(f"drive {self.name}: {reason}")
+        return DriveIOError(f"drive {self.name}: {reason}")
+
+    def _sysfs_stats(self) -> dict[str, int] | None:
+        folder = self.stats_dir()
+        if folder is None:
+            return None
+        stats = {}
+        for key in ("write_byte_cnt", "read_byte_cnt"):
+            with contextlib.suppress(OSError, ValueError):
+                stats[key] = int((folder / key).read_text().strip())
+        return stats or None

@@ -1,0 +1,790 @@
+"""A virtual LTO drive: cartridges from a Shelf, recorded in image files, with the st semantics of /dev/nstN.
+
+What the drive does follows shared/reference/st-and-lto.md and the Linux st driver, including its quirks:
+an implicit filemark before rewind, eject, space back over filemarks (MTBSF) or seek when the last
+operation was a write (and, as st does, MTBSF then counts that filemark too); block number -1 ("unknown")
+after spacing back over a filemark, after MTEOM and after a seek away from BOT (file number -1 too after a
+seek); a read at end of data returns b"" once when it directly follows a filemark, otherwise fails (EIO),
+and raises BlankTape on a tape with nothing recorded; spacing that meets a filemark, BOT or end of data
+fails with DriveIOError where st would return EIO, positioned where a real drive stops. Filemarks take no
+room in the capacity count, so a trailer's filemark always fits.
+
+Image format (one file per cartridge, data stored as-is):
+
+    file header  16 bytes  b"TAPECONSOLE-VT1\\n"
+    run header   32 bytes  magic b"TCRD", kind (1 data, 2 filemarks), block length, count, CRC32 of the
+                           header fields and of the header's own file offset
+    run data     count * block length bytes (nothing for filemarks)
+
+A run is a row of blocks of the same length (or of filemarks). Appending blocks of the tail run's length
+writes the data, then rewrites the tail run's header with the new count; anything else starts a new run.
+On open the runs are found by reading headers only. A header that does not check out marks a torn tail
+and the file is cut there; a run whose data stops short keeps its whole blocks. Filemarks are fsynced, so
+everything written before a filemark survives a crash of the process (or of the machine).
+"""
+
+from __future__ import annotations
+
+import bisect
+import contextlib
+import fcntl
+import os
+import struct
+import threading
+import time
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import NamedTuple
+
+from console.engine.drives.base import (
+    BlankTape,
+    Drive,
+    DriveBusy,
+    DriveCounters,
+    DriveError,
+    DriveIOError,
+    DriveStatus,
+    EndOfMedium,
+    MediaIncompatible,
+    NoTape,
+    WriteProtected,
+    drive_can_read,
+    drive_can_write,
+    generation_number,
+)
+from console.engine.drives.shelf import CartridgeInfo, Shelf
+from console.engine.drives.speed import SpeedModel
+
+MAX_BLOCK_BYTES = 8 * 1024 * 1024  # the largest block an LTO drive takes
+
+DATA = 1
+FILEMARK = 2
+_FILE_MAGIC = b"TAPECONSOLE-VT1\n"
+_RUN_MAGIC = b"TCRD"
+_RUN_FIELDS = struct.Struct("<4sB3xIIQ")  # magic, kind, block length, reserved, count
+_RUN_CHECK = struct.Struct("<I4x")  # CRC32 of the fields and of the header's offset
+RUN_HEADER_BYTES = _RUN_FIELDS.size + _RUN_CHECK.size
+
+
+@dataclass(slots=True)
+class Run:
+    """A row of equal-length blocks (or of filemarks) in a cartridge image."""
+
+    kind: int
+    header_offset: int
+    block_len: int  # 0 for filemarks
+    count: int
+    first_object: int  # logical object number (blocks and filemarks) of its first item
+    first_byte: int  # data bytes recorded before it
+    file_number: int  # filemarks before it
+    block_in_file: int  # blocks between the previous filemark and it
+
+    @property
+    def data_offset(self) -> int:
+        return self.header_offset + RUN_HEADER_BYTES
+
+    @property
+    def end_offset(self) -> int:
+        return self.data_offset + self.count * self.block_len
+
+    @property
+    def filemarks_through(self) -> int:
+        """Filemarks from BOT up to the end of this run."""
+        return self.file_number + (self.count if self.kind == FILEMARK else 0)
+
+
+class Point(NamedTuple):
+    """A tape position as st would describe it."""
+
+    object: int  # logical object number (READ POSITION)
+    file: int
+    block: int
+    byte: int  # data bytes recorded before it: how far along the tape it is
+
+
+def _run_header(kind: int, block_len: int, count: int, offset: int) -> bytes:
+    fields = _RUN_FIELDS.pack(_RUN_MAGIC, kind, block_len, 0, count)
+    return fields + _RUN_CHECK.pack(zlib.crc32(fields + offset.to_bytes(8, "little")))
+
+
+def _parse_run_header(raw: bytes, offset: int) -> tuple[int, int, int] | None:
+    """(kind, block length, count), or None when these bytes are not a whole, valid run header."""
+    if len(raw) != RUN_HEADER_BYTES:
+        return None
+    fields = raw[: _RUN_FIELDS.size]
+    magic, kind, block_len, _reserved, count = _RUN_FIELDS.unpack(fields)
+    (crc,) = _RUN_CHECK.unpack(raw[_RUN_FIELDS.size :])
+    if magic != _RUN_MAGIC or crc != zlib.crc32(fields + offset.to_bytes(8, "little")) or count < 1:
+        return None
+    if kind == DATA and 1 <= block_len <= MAX_BLOCK_BYTES or kind == FILEMARK and block_len == 0:
+        return kind, block_len, count
+    return None
+
+
+def _pwrite_all(fd: int, parts: Sequence[bytes | memoryview], offset: int) -> None:
+    """Write all of `parts` at `offset` (one pwritev, more only if the kernel wrote less)."""
+    done = os.pwritev(fd, parts, offset)
+    if done == sum(map(len, parts)):
+        return
+    views = [memoryview(part) for part in parts]
+    while views:
+        if done <= 0:
+            raise OSError(5, "short write")
+        offset += done
+        while views and done >= len(views[0]):
+            done -= len(views[0])
+            views.pop(0)
+        if views and done:
+            views[0] = views[0][done:]
+        if views:
+            done = os.pwritev(fd, views, offset)
+
+
+class TapeImage:
+    """The records of one cartridge image: runs of blocks and filemarks, appended, cut and read back.
+
+    Holds an exclusive lock on the image while open, so two drives (or processes) never share it.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd = -1
+        try:
+            self._fd = os.open(path, os.O_RDWR | os.O_CLOEXEC)
+        except OSError as exc:
+            raise DriveIOError(f"cannot open cartridge image {path.name}: {exc.strerror or exc}") from exc
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(self._fd)
+            raise DriveBusy(f"cartridge image {path.name} is in use by another drive or process") from None
+        try:
+            self.runs: list[Run] = []
+            self._end = self._scan()
+        except BaseException:
+            os.close(self._fd)
+            raise
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+    def __del__(self) -> None:  # a forgotten image must not keep its lock
+        with contextlib.suppress(Exception):
+            self.close()
+
+    # ---- totals
+    @property
+    def objects(self) -> int:
+        """Blocks plus filemarks recorded: the logical object number of end of data."""
+        last = self.runs[-1] if self.runs else None
+        return last.first_object + last.count if last else 0
+
+    @property
+    def filemarks(self) -> int:
+        return self.runs[-1].filemarks_through if self.runs else 0
+
+    @property
+    def data_bytes(self) -> int:
+        """Data bytes recorded: how far along the tape end of data is."""
+        last = self.runs[-1] if self.runs else None
+        return last.first_byte + last.count * last.block_len if last else 0
+
+    # ---- positions: (run index, offset in the run); (len(runs), 0) is end of data
+    def locate(self, obj: int) -> tuple[int, int]:
+        """The position of logical object `obj` (0 <= obj <= objects)."""
+        index = bisect.bisect_right(self.runs, obj, key=lambda run: run.first_object) - 1
+        if index < 0:
+            return 0, 0
+        offset = obj - self.runs[index].first_object
+        if offset >= self.runs[index].count:
+            return index + 1, 0
+        return index, offset
+
+    def filemark_object(self, number: int) -> int:
+        """The logical object number of filemark `number` (1 = the first from BOT)."""
+        index = bisect.bisect_left(self.runs, number, key=lambda run: run.filemarks_through)
+        run = self.runs[index]
+        return run.first_object + number - run.file_number - 1
+
+    def point(self, index: int, offset: int) -> Point:
+        if index >= len(self.runs):
+            if not self.runs:
+                return Point(0, 0, 0, 0)
+            index, offset = len(self.runs) - 1, self.runs[-1].count
+        run = self.runs[index]
+        if run.kind == FILEMARK:
+            block = run.block_in_file if offset == 0 else 0
+            return Point(run.first_object + offset, run.file_number + offset, block, run.first_byte)
+        return Point(
+            run.first_object + offset,
+            run.file_number,
+            run.block_in_file + offset,
+            run.first_byte + offset * run.block_len,
+        )
+
+    # ---- records
+    def read(self, run: Run, offset: int, count: int) -> bytes:
+        size = count * run.block_len
+        data = os.pread(self._fd, size, run.data_offset + offset * run.block_len)
+        if len(data) != size:
+            raise DriveIOError(f"cartridge image {self.path.name} is shorter than its records")
+        return data
+
+    def append_blocks(self, data: memoryview, block_len: int, count: int) -> None:
+        self._append(DATA, block_len, count, data)
+
+    def append_filemarks(self, count: int) -> None:
+        self._append(FILEMARK, 0, count, None)
+        os.fsync(self._fd)
+
+    def truncate(self, obj: int) -> None:
+        """Forget everything from logical object `obj` on, as writing there does on tape."""
+        if obj >= self.objects:
+            return
+        index, offset = self.locate(obj)
+        run = self.runs[index]
+        if offset == 0:
+            cut = run.header_offset
+        else:
+            os.pwrite(self._fd, _run_header(run.kind, run.block_len, offset, run.header_offset), run.header_offset)
+            run.count = offset
+            cut = run.end_offset
+            index += 1
+        del self.runs[index:]
+        os.ftruncate(self._fd, cut)
+        self._end = cut
+
+    def _append(self, kind: int, block_len: int, count: int, data: memoryview | None) -> None:
+        tail = self.runs[-1] if self.runs else None
+        start = self._end
+        try:
+            if tail is not None and tail.kind == kind and tail.block_len == block_len:
+                if data is not None:
+                    _pwrite_all(self._fd, [data], start)
+                header = _run_header(kind, block_len, tail.count + count, tail.header_offset)
+                _pwrite_all(self._fd, [header], tail.header_offset)
+                tail.count += count
+            else:
+                header = _run_header(kind, block_len, count, start)
+                _pwrite_all(self._fd, [header] if data is None else [header, data], start)
+                self.runs.append(self._next_run(kind, start, block_len, count))
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.ftruncate(self._fd, start)
+            raise
+        self._end = self.runs[-1].end_offset
+
+    def _next_run(self, kind: int, header_offset: int, block_len: int, count: int) -> Run:
+        if not self.runs:
+            return Run(kind, header_offset, block_len, count, 0, 0, 0, 0)
+        last = self.runs[-1]
+        return Run(
+            kind,
+            header_offset,
+            block_len,
+            count,
+            first_object=last.first_object + last.count,
+            first_byte=last.first_byte + last.count * last.block_len,
+            file_number=last.filemarks_through,
+            block_in_file=0 if last.kind == FILEMARK else last.block_in_file + last.count,
+        )
+
+    def _scan(self) -> int:
+        """Find the runs from their headers; cut a torn tail. Returns the end of the last whole run."""
+        size = os.fstat(self._fd).st_size
+        head = os.pread(self._fd, len(_FILE_MAGIC), 0)
+        if not _FILE_MAGIC.startswith(head) or (size >= len(_FILE_MAGIC) and head != _FILE_MAGIC):
+            raise DriveIOError(f"{self.path.name} is not a tapeconsole cartridge image")
+        if size < len(_FILE_MAGIC):  # new, blank cartridge
+            _pwrite_all(self._fd, [_FILE_MAGIC], 0)
+            os.ftruncate(self._fd, len(_FILE_MAGIC))
+            return len(_FILE_MAGIC)
+        offset = len(_FILE_MAGIC)
+        while offset + RUN_HEADER_BYTES <= size:
+            parsed = _parse_run_header(os.pread(self._fd, RUN_HEADER_BYTES, offset), offset)
+            if parsed is None:
+                break
+            kind, block_len, count = parsed
+            if offset + RUN_HEADER_BYTES + count * block_len > size:  # torn: keep its whole blocks
+                count = (size - offset - RUN_HEADER_BYTES) // block_len
+                if count == 0:
+                    break
+                _pwrite_all(self._fd, [_run_header(kind, block_len, count, offset)], offset)
+            run = self._next_run(kind, offset, block_len, count)
+            self.runs.append(run)
+            offset = run.end_offset
+        if offset < size:
+            os.ftruncate(self._fd, offset)  # made durable by the next filemark's fsync
+        return offset
+
+
+def _byte_view(data: bytes | bytearray | memoryview) -> memoryview:
+    view = memoryview(data)
+    if view.ndim != 1 or view.itemsize != 1:
+        view = view.cast("B")
+    return view
+
+
+class _Operation:
+    """One operation on a VirtualDrive: refuses at once when another holds the drive; afterwards adds
+    the time spent to the counters, publishes the new status and turns OSError into DriveIOError."""
+
+    __slots__ = ("drive", "what", "started")
+
+    def __init__(self, drive: VirtualDrive, what: str) -> None:
+        self.drive, self.what, self.started = drive, what, 0.0
+
+    def __enter__(self) -> None:
+        drive = self.drive
+        if not drive._op_lock.acquire(blocking=False):
+            raise DriveBusy(f"drive {drive.name} is busy {drive._busy_with}")
+        drive._busy_with = self.what
+        self.started = drive._clock()
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, _tb: object) -> None:
+        drive = self.drive
+        try:
+            with drive._counters_lock:
+                drive._counters.busy_seconds += drive._clock() - self.started
+            drive._publish()
+        finally:
+            drive._busy_with = ""
+            drive._op_lock.release()
+        if isinstance(error, OSError):
+            raise DriveIOError(f"drive {drive.name}: {self.what} failed: {error.strerror or error}") from error
+
+
+class VirtualDrive(Drive):
+    """A file-backed tape drive that behaves like a Linux st drive on /dev/nstN.
+
+    One thread operates the drive at a time; another operation meanwhile raises DriveBusy. status() and
+    counters() may be called from any thread at any time and return at once, with the state as of the
+    end of the last operation. Unlike st, the virtual drive always knows where it is: status().eod is
+    "at end of recorded data" and status().eot "past early warning", whatever the last operation was.
+    The loaded cartridge is recorded on the shelf: a new VirtualDrive with the same name finds it again,
+    at BOT.
+    """
+
+    def __init__(self, name: str, generation: str, shelf: Shelf, *, speed: SpeedModel | None = None) -> None:
+        generation_number(generation)  # ValueError for an unknown generation
+        self.name = name
+        self.generation = generation
+        self.shelf = shelf
+        self.speed = speed
+        self._clock = speed.clock if speed is not None else time.monotonic
+        self._op_lock = threading.Lock()
+        self._busy_with = ""
+        self._counters = DriveCounters()
+        self._counters_lock = threading.Lock()
+        self._block_size = 0
+        self._compression = True
+        self._cartridge: CartridgeInfo | None = None
+        self._image: TapeImage | None = None
+        self._writable = False
+        self._resume_at_object = 0  # where to pick up after close()
+        self._at_bot()
+        barcode = shelf.loaded_in(name)
+        if barcode is not None:
+            info = shelf.info(barcode)
+            if drive_can_read(generation, info.generation):
+                self._mount(info)
+            else:  # the drive was reconfigured to a generation that rejects this cartridge: it ejects it
+                shelf.put_back(barcode, name)
+        self._publish()
+
+    def __repr__(self) -> str:
+        holds = self._cartridge.barcode if self._cartridge else "no tape"
+        return f"VirtualDrive({self.name!r}, {self.generation}, {holds})"
+
+    @property
+    def kind(self) -> str:
+        return "virtual"
+
+    # ---- state, from any thread
+    def status(self) -> DriveStatus:
+        return replace(self._snapshot)
+
+    def counters(self) -> DriveCounters:
+        with self._counters_lock:
+            counters = replace(self._counters)
+        if self.speed is not None:
+            counters.shoe_shine_events = self.speed.shoe_shine_events
+        return counters
+
+    # ---- media
+    def load(self, barcode: str | None = None) -> None:
+        with self._operation("loading"):
+            if barcode is None:
+                if self._cartridge is None:
+                    raise NoTape(f"drive {self.name} holds no cartridge: name one from the shelf to load it")
+                return
+            if self._cartridge is not None:
+                if self._cartridge.barcode == barcode:
+                    return
+                raise DriveError(f"drive {self.name} already holds {self._cartridge.barcode}: eject it first")
+            info = self.shelf.info(barcode)
+            if not drive_can_read(self.generation, info.generation):
+                raise MediaIncompatible(
+                    f"drive {self.name} ({self.generation}) cannot load {info.generation} cartridge {barcode}"
+                )
+            info = self.shelf.take(barcode, self.name)
+            try:
+                self._mount(info)
+            except BaseException:
+                self.shelf.put_back(barcode, self.name)
+                raise
+
+    def eject(self) -> str | None:
+        with self._operation("ejecting"):
+            self._tape()
+            self._write_pending_filemark()
+            self._moved()
+            cartridge, image = self._cartridge, self._image
+            assert cartridge is not None and image is not None
+            image.close()
+            self._image, self._cartridge = None, None
+            self._at_bot()
+            self.shelf.put_back(cartridge.barcode, self.name)
+            return cartridge.barcode
+
+    # ---- modes
+    def set_block_size(self, size: int) -> None:
+        with self._operation("setting the block size"):
+            self._tape()
+            if not 0 <= size <= MAX_BLOCK_BYTES:
+                raise DriveIOError(f"drive {self.name}: block size {size} is not between 0 and {MAX_BLOCK_BYTES}")
+            self._block_size = size
+
+    def set_compression(self, on: bool) -> None:
+        with self._operation("setting compression"):
+            self._tape()
+            self._compression = on  # recorded only: data is stored as it comes
+
+    # ---- data
+    def write_block(self, data: bytes | bytearray | memoryview) -> None:
+        view = _byte_view(data)
+        size = view.nbytes
+        with self._operation("writing"):
+            tape = self._tape()
+            cartridge = self._require_writable()
+            if size == 0:
+                return
+            if self._block_size:
+                if size % self._block_size:
+                    raise DriveIOError(
+                        f"drive {self.name}: a write of {size} bytes is not a multiple of the "
+                        f"{self._block_size}-byte block size"
+                    )
+                block_len, count = self._block_size, size // self._block_size
+            else:
+                if size > MAX_BLOCK_BYTES:
+                    raise DriveIOError(f"drive {self.name}: a block of {size} bytes is over {MAX_BLOCK_BYTES}")
+                block_len, count = size, 1
+            if self._enospc_next:
+                self._enospc_next = False
+                raise EndOfMedium(
+                    f"{cartridge.barcode} is past early warning: close the set (the next write is allowed)"
+                )
+            at_end = self._index >= len(tape.runs)
+            start = tape.data_bytes if at_end else tape.point(self._index, self._offset).byte
+            if start + size > cartridge.capacity_bytes:
+                raise EndOfMedium(f"{cartridge.barcode} is full: {size} more bytes do not fit before its end")
+            if not at_end:
+                tape.truncate(self._object())  # writing in the middle: the rest of the tape is gone
+            tape.append_blocks(view, block_len, count)
+            self._index, self._offset = len(tape.runs), 0
+            self._wrote_last = True
+            self._at_filemark = False
+            self._enospc_next = start + size >= cartridge.early_warning_at
+            with self._counters_lock:
+                self._counters.bytes_written += size
+            if self.speed is not None:
+                self.speed.write(size)
+
+    def read_block(self, max_size: int) -> bytes:
+        with self._operation("reading"):
+            tape = self._tape()
+            if max_size <= 0:
+                raise DriveIOError(f"drive {self.name}: a read needs a buffer, got {max_size} bytes")
+            if self._wrote_last and self.speed is not None:
+                self.speed.flush()  # the drive writes out its buffer before it reads
+            self._wrote_last = False
+            self._enospc_next = False
+            if self._index >= len(tape.runs):
+                return self._read_at_end_of_data(tape)
+            run = tape.runs[self._index]
+            if run.kind == FILEMARK:
+                self._step(1)
+                self._at_filemark = self._block_known = True
+                return b""
+            self._at_filemark = False
+            if self._block_size == 0:
+                if run.block_len > max_size:
+                    self._step(1)  # st's ENOMEM: the drive has read past the block
+                    raise DriveIOError(
+                        f"drive {self.name}: a {run.block_len}-byte block does not fit in a {max_size}-byte read"
+                    )
+                count = 1
+            else:
+                if max_size < self._block_size:
+                    raise DriveIOError(
+                        f"drive {self.name}: a {max_size}-byte read is smaller than the "
+                        f"{self._block_size}-byte block size"
+                    )
+                if run.block_len != self._block_size:
+                    raise DriveIOError(
+                        f"drive {self.name}: found a {run.block_len}-byte block in "
+                        f"{self._block_size}-byte fixed block mode"
+                    )
+                count = min(max_size // self._block_size, run.count - self._offset)
+            data = tape.read(run, self._offset, count)
+            self._step(count)
+            with self._counters_lock:
+                self._counters.bytes_read += len(data)
+            if self.speed is not None:
+                self.speed.read(len(data))
+            return data
+
+    def write_filemarks(self, count: int = 1) -> None:
+        with self._operation("writing filemarks"):
+            self._tape()
+            self._require_writable()
+            if count < 0:
+                raise DriveIOError(f"drive {self.name}: cannot write {count} filemarks")
+            if count:
+                self._append_filemarks(count)
+            elif self.speed is not None:
+                self.speed.flush()
+
+    # ---- positioning
+    def rewind(self) -> None:
+        with self._operation("rewinding"):
+            self._tape()
+            self._write_pending_filemark()
+            self._moved()
+            self._at_bot()
+
+    def space_filemarks(self, count: int) -> None:
+        with self._operation("spacing over filemarks"):
+            tape = self._tape()
+            if count == 0:
+                return
+            if count < 0 and self._wrote_last:
+                self._write_pending_filemark()
+                count -= 1  # st also spaces back over the filemark it just wrote
+            self._moved()
+            here = tape.point(self._index, self._offset).file
+            if count > 0:
+                target = here + count
+                if target > tape.filemarks:
+                    self._index, self._offset = len(tape.runs), 0
+                    self._block_known = False
+                    raise DriveIOError(
+                        f"drive {self.name}: end of data after {tape.filemarks - here} of {count} filemarks"
+                    )
+                self._index, self._offset = tape.locate(tape.filemark_object(target) + 1)
+                self._at_filemark = self._block_known = True
+            else:
+                target = here + count + 1
+                if target < 1:
+                    self._at_bot()
+                    raise DriveIOError(f"drive {self.name}: beginning of tape after {here} of {-count} filemarks")
+                self._index, self._offset = tape.locate(tape.filemark_object(target))
+                self._block_known = False
+
+    def space_records(self, count: int) -> None:
+        with self._operation("spacing over blocks"):
+            tape = self._tape()
+            self._moved()
+            if count > 0:
+                self._space_records_forward(tape, count)
+            elif count < 0:
+                self._space_records_back(tape, -count)
+
+    def end_of_data(self) -> None:
+        with self._operation("spacing to end of data"):
+            tape = self._tape()
+            self._moved()
+            self._index, self._offset = len(tape.runs), 0
+            self._block_known = False
+
+    def tell_block(self) -> int:
+        with self._operation("reading the position"):
+            self._tape()
+            return self._object()
+
+    def seek_block(self, block: int) -> None:
+        with self._operation("seeking"):
+            tape = self._tape()
+            if block < 0:
+                raise DriveIOError(f"drive {self.name}: cannot seek to block {block}")
+            self._write_pending_filemark()
+            self._moved()
+            self._file_known = self._block_known = block == 0
+            if block > tape.objects:
+                self._index, self._offset = len(tape.runs), 0
+                raise DriveIOError(f"drive {self.name}: block {block} is past end of data ({tape.objects})")
+            self._index, self._offset = tape.locate(block)
+
+    def close(self) -> None:
+        with self._operation("closing"):
+            if self._image is None:
+                return
+            self._write_pending_filemark()
+            if self.speed is not None:
+                self.speed.flush()
+            self._resume_at_object = self._object()
+            self._publish()
+            self._image.close()
+            self._image = None
+
+    # ---- internals (called with the operation lock held)
+    def _operation(self, what: str) -> _Operation:
+        return _Operation(self, what)
+
+    def _mount(self, info: CartridgeInfo) -> None:
+        self._image = TapeImage(self.shelf.image_path(info.barcode))
+        self._cartridge = info
+        self._writable = not info.write_protected and drive_can_write(self.generation, info.generation)
+        self._resume_at_object = 0
+        self._at_bot()
+
+    def _tape(self) -> TapeImage:
+        if self._cartridge is None:
+            raise NoTape(f"drive {self.name} holds no cartridge")
+        if self._image is None:  # reopened after close()
+            self._image = TapeImage(self.shelf.image_path(self._cartridge.barcode))
+            self._index, self._offset = self._image.locate(min(self._resume_at_object, self._image.objects))
+        return self._image
+
+    def _require_writable(self) -> CartridgeInfo:
+        cartridge = self._cartridge
+        assert cartridge is not None
+        if cartridge.write_protected:
+            raise WriteProtected(f"cartridge {cartridge.barcode} is write-protected")
+        if not self._writable:
+            raise WriteProtected(
+                f"drive {self.name} ({self.generation}) reads but cannot write "
+                f"{cartridge.generation} cartridge {cartridge.barcode}"
+            )
+        return cartridge
+
+    def _at_bot(self) -> None:
+        self._index = self._offset = 0
+        self._file_known = self._block_known = True
+        self._at_filemark = False
+        self._wrote_last = False
+        self._enospc_next = False
+
+    def _object(self) -> int:
+        assert self._image is not None
+        return self._image.point(self._index, self._offset).object
+
+    def _step(self, count: int) -> None:
+        """Move forward `count` items inside the current run."""
+        assert self._image is not None
+        self._offset += count
+        if self._offset >= self._image.runs[self._index].count:
+            self._index, self._offset = self._index + 1, 0
+
+    def _moved(self) -> None:
+        """Tape is being positioned: the drive stops streaming and forgets read/write state."""
+        self._wrote_last = False
+        self._at_filemark = False
+        self._enospc_next = False
+        if self.speed is not None:
+            self.speed.stop()
+
+    def _append_filemarks(self, count: int) -> None:
+        tape = self._tape()
+        tape.truncate(self._object())
+        tape.append_filemarks(count)
+        self._index, self._offset = len(tape.runs), 0
+        self._wrote_last = self._at_filemark = self._enospc_next = False
+        self._block_known = True
+        if self.speed is not None:
+            self.speed.flush()
+
+    def _write_pending_filemark(self) -> None:
+        """st writes a filemark before rewind, eject, MTBSF, seek or close when the last op was a write."""
+        if self._wrote_last:
+            self._append_filemarks(1)
+
+    def _read_at_end_of_data(self, tape: TapeImage) -> bytes:
+        assert self._cartridge is not None
+        if tape.objects == 0:
+            raise BlankTape(f"{self._cartridge.barcode} is blank: nothing is recorded at its beginning")
+        if self._at_filemark:
+            self._at_filemark = False
+            return b""
+        raise DriveIOError(f"drive {self.name}: end of data on {self._cartridge.barcode}, nothing more to read")
+
+    def _space_records_forward(self, tape: TapeImage, count: int) -> None:
+        left = count
+        while left:
+            if self._index >= len(tape.runs):
+                raise DriveIOError(f"drive {self.name}: end of data after {count - left} of {count} blocks")
+            run = tape.runs[self._index]
+            if run.kind == FILEMARK:
+                self._step(1)
+                self._at_filemark = self._block_known = True
+                raise DriveIOError(f"drive {self.name}: filemark after {count - left} of {count} blocks")
+            step = min(left, run.count - self._offset)
+            self._step(step)
+            left -= step
+
+    def _space_records_back(self, tape: TapeImage, count: int) -> None:
+        left = count
+        while left:
+            if self._index == 0 and self._offset == 0:
+                self._file_known = self._block_known = True
+                raise DriveIOError(f"drive {self.name}: beginning of tape after {count - left} of {count} blocks")
+            if self._offset == 0:
+                self._index -= 1
+                self._offset = tape.runs[self._index].count
+            if tape.runs[self._index].kind == FILEMARK:
+                self._offset -= 1  # stops on the BOT side of the filemark
+                self._block_known = False
+                raise DriveIOError(f"drive {self.name}: filemark after {count - left} of {count} blocks back")
+            step = min(left, self._offset)
+            self._offset -= step
+            left -= step
+
+    def _publish(self) -> None:
+        """Replace the snapshot status() hands out (a single reference swap: readers never wait)."""
+        cartridge, image = self._cartridge, self._image
+        if cartridge is not None and image is None:
+            return  # closed: the status stays as it was when the image was closed
+        if cartridge is None or image is None:
+            self._snapshot = DriveStatus(
+                online=False,
+                barcode=None,
+                media_generation=None,
+                write_protected=False,
+                file_number=-1,
+                block_number=-1,
+                block_size=self._block_size,
+                bot=False,
+                eod=False,
+                eot=False,
+                at_filemark=False,
+            )
+            return
+        here = image.point(self._index, self._offset)
+        self._snapshot = DriveStatus(
+            online=True,
+            barcode=cartridge.barcode,
+            media_generation=cartridge.generation,
+            write_protected=not self._writable,
+            file_number=here.file if self._file_known else -1,
+            block_number=here.block if self._block_known else -1,
+            block_size=self._block_size,
+            bot=here.object == 0,
+            eod=here.object == image.objects,
+            eot=here.byte >= cartridge.early_warning_at,
+            at_filemark=self._at_filemark,
+        )

@@ -1,0 +1,428 @@
+"""The file index: which file of which backup set sits where in the set's inner tar, in SQLite.
+
+One database file holds every set. A path is stored once (`paths`, unique, so a glob with a literal
+prefix is an index range) however many sets hold it, with a trigram index (FTS5) over the distinct
+paths so a glob like `*invoice*2024*.pdf` does not scan millions of rows. `entries` ties a set to a
+path with the file's size, mtime and offsets in the uncompressed inner tar (`offset` is the first
+header block of the file's member, `data_offset` its first data byte).
+
+Writers batch rows and insert them from their own thread and connection, one transaction per batch,
+so the tar producer never waits on SQLite; readers use WAL snapshots and never block the writer.
+Trigrams cost more to build than the rows themselves, so they are not built while a backup streams:
+update_trigrams() adds the paths new since its last run (call it when the drive is idle). Until then
+a search still finds those paths, by scanning just them.
+
+Glob patterns follow SQLite GLOB: `*` (also across `/`), `?`, `[a-z]`, `[^...]`, case-sensitive;
+`ignore_case=True` matches ASCII letters in either case.
+"""
+
+from __future__ import annotations
+
+import gzip
+import queue
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+BATCH_ROWS = 20_000
+_WILDCARDS = "*?["
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS sets (
+    key INTEGER PRIMARY KEY,
+    set_id TEXT NOT NULL UNIQUE,
+    created REAL NOT NULL,
+    complete INTEGER NOT NULL DEFAULT 0,
+    files INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS paths (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,  -- ids never come back, so trigram_high stays meaningful
+    path TEXT NOT NULL UNIQUE
+);
+CREATE TABLE IF NOT EXISTS entries (
+    set_key INTEGER NOT NULL,
+    path_id INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    mtime REAL NOT NULL,
+    offset INTEGER NOT NULL,
+    data_offset INTEGER NOT NULL,
+    PRIMARY KEY (set_key, path_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS entries_by_path ON entries(path_id);
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO meta VALUES ('trigram_high', 0);  -- paths up to this id have their trigrams
+"""
+
+_TRIGRAM_SCHEMA = """
+CREATE VIRTUAL TABLE IF NOT EXISTS path_trigrams USING fts5(
+    path, content='paths', content_rowid='id', tokenize='trigram', detail='none');
+CREATE TRIGGER IF NOT EXISTS paths_removed AFTER DELETE ON paths
+WHEN old.id <= (SELECT value FROM meta WHERE key = 'trigram_high') BEGIN
+    INSERT INTO path_trigrams(path_trigrams, rowid, path) VALUES ('delete', old.id, old.path);
+END;
+"""
+
+_RESULT_COLUMNS = "s.set_id, p.path, e.size, e.mtime, e.offset, e.data_offset"
+_TRIGRAM_HIGH = "(SELECT value FROM meta WHERE key = 'trigram_high')"
+TRIGRAM_BATCH = 50_000
+
+
+class FileIndexError(Exception):
+    """An index operation failed; str() is one line."""
+
+
+@dataclass(frozen=True, slots=True)
+class IndexedFile:
+    set_id: str
+    path: str
+    size: int
+    mtime: float
+    offset: int  # first header block of the file's member in the uncompressed inner tar
+    data_offset: int  # first data byte of the file in the uncompressed inner tar
+
+
+@dataclass(frozen=True, slots=True)
+class IndexedSet:
+    set_id: str
+    created: float
+    files: int
+    complete: bool
+
+
+def storable_path(path: str) -> str:
+    """A path SQLite can store: undecodable bytes (surrogate escapes) become '\\xNN' text."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return path
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=60)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute("PRAGMA cache_size=-65536")
+    return db
+
+
+def _literal_prefix(pattern: str) -> str:
+    for i, ch in enumerate(pattern):
+        if ch in _WILDCARDS:
+            return pattern[:i]
+    return pattern
+
+
+def _longest_literal_run(pattern: str) -> int:
+    best = run = 0
+    in_class = False
+    for i, ch in enumerate(pattern):
+        if in_class:
+            if ch == "]" and pattern[i - 1] not in "[^":
+                in_class = False
+            continue
+        if ch in "*?":
+            run = 0
+        elif ch == "[":
+            run, in_class = 0, True
+        else:
+            run += 1
+            best = max(best, run)
+    return best
+
+
+def _glob_to_like(pattern: str) -> str | None:
+    """The LIKE pattern (escape '\\') equal to a GLOB pattern, None when it has a character class."""
+    if "[" in pattern:
+        return None
+    out = []
+    for ch in pattern:
+        if ch == "*":
+            out.append("%")
+        elif ch == "?":
+            out.append("_")
+        elif ch in "%_\\":
+            out.append("\\" + ch)
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+class FileIndex:
+    """The index database. Safe to share between threads (one lock around its own connection)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = _connect(self.path)
+        self._lock = threading.Lock()
+        with self._lock:
+            self._db.executescript(_SCHEMA)
+            try:
+                self._db.executescript(_TRIGRAM_SCHEMA)
+                self.trigrams = True
+            except sqlite3.OperationalError:  # an SQLite built without FTS5: globs scan instead
+                self.trigrams = False
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> FileIndex:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- writing
+    def writer(self, set_id: str, *, batch_rows: int = BATCH_ROWS) -> IndexWriter:
+        """A writer for one set; an existing set of that id is replaced."""
+        self.delete_set(set_id)
+        with self._lock:
+            self._db.execute("INSERT INTO sets(set_id, created) VALUES (?, ?)", (set_id, time.time()))
+        return IndexWriter(self.path, set_id, batch_rows=batch_rows)
+
+    def delete_set(self, set_id: str) -> int:
+        """Forget a set (its tape was recycled); returns how many files it held."""
+        with self._lock:
+            row = self._db.execute("SELECT key FROM sets WHERE set_id = ?", (set_id,)).fetchone()
+            if row is None:
+                return 0
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                removed = self._db.execute("DELETE FROM entries WHERE set_key = ?", row).rowcount
+                self._db.execute("DELETE FROM sets WHERE key = ?", row)
+                self._db.execute(
+                    "DELETE FROM paths WHERE NOT EXISTS (SELECT 1 FROM entries e WHERE e.path_id = paths.id)"
+                )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            return removed
+
+    # ---- reading
+    def sets(self) -> list[IndexedSet]:
+        with self._lock:
+            rows = self._db.execute("SELECT set_id, created, files, complete FROM sets ORDER BY created").fetchall()
+        return [IndexedSet(r[0], r[1], r[2], bool(r[3])) for r in rows]
+
+    def count(self, set_id: str | None = None) -> int:
+        with self._lock:
+            if set_id is None:
+                return self._db.execute("SELECT count(*) FROM entries").fetchone()[0]
+            return self._db.execute(
+                "SELECT count(*) FROM entries e JOIN sets s ON s.key = e.set_key WHERE s.set_id = ?", (set_id,)
+            ).fetchone()[0]
+
+    def get(self, set_id: str, path: str) -> IndexedFile | None:
+        with self._lock:
+            row = self._db.execute(
+                f"SELECT {_RESULT_COLUMNS} FROM paths p CROSS JOIN entries e ON e.path_id = p.id "
+                "JOIN sets s ON s.key = e.set_key WHERE p.path = ? AND s.set_id = ?",
+                (storable_path(path), set_id),
+            ).fetchone()
+        return None if row is None else IndexedFile(*row)
+
+    def files(self, set_id: str) -> Iterator[IndexedFile]:
+        """Every file of a set in inner-tar order."""
+        with self._lock:
+            row = self._db.execute("SELECT key FROM sets WHERE set_id = ?", (set_id,)).fetchone()
+            if row is None:
+                return
+            rows = self._db.execute(
+                f"SELECT {_RESULT_COLUMNS} FROM entries e JOIN paths p ON p.id = e.path_id "
+                "JOIN sets s ON s.key = e.set_key WHERE e.set_key = ? ORDER BY e.offset",
+                row,
+            ).fetchall()
+        for r in rows:
+            yield IndexedFile(*r)
+
+    def search(
+        self, pattern: str, *, set_id: str | None = None, limit: int | None = 1000, ignore_case: bool = False
+    ) -> list[IndexedFile]:
+        """Files whose path matches a glob, in any set or in `set_id`; at most `limit` results."""
+        candidates, args = self._candidates(pattern, ignore_case)
+        sql = (
+            f"SELECT {_RESULT_COLUMNS} FROM {candidates} CROSS JOIN entries e ON e.path_id = p.id "
+            "CROSS JOIN sets s ON s.key = e.set_key"
+        )
+        if set_id is not None:
+            sql += " WHERE s.set_id = ?"
+            args.append(set_id)
+        if limit is not None:
+            sql += " LIMIT ?"
+            args.append(limit)
+        with self._lock:
+            rows = self._db.execute(sql, args).fetchall()
+        return [IndexedFile(*r) for r in rows]
+
+    def _candidates(self, pattern: str, ignore_case: bool) -> tuple[str, list[str]]:
+        """The fastest way to the matching paths: a FROM clause (aliased p: id, path) and its args."""
+        run = _longest_literal_run(pattern)
+        if ignore_case:
+            like = _glob_to_like(pattern)
+            if like is None:
+                return "(SELECT id, path FROM paths WHERE lower(path) GLOB lower(?)) p", [pattern]
+            test, arg = "path LIKE ? ESCAPE '\\'", like
+        else:
+            test, arg = "path GLOB ?", pattern
+            # A literal prefix is an index range on paths.path: use it unless a longer literal elsewhere
+            # is more selective through the trigrams.
+            run = run if run > len(_literal_prefix(pattern)) else 0
+        if not self.trigrams or run < 3:
+            return f"(SELECT id, path FROM paths WHERE {test}) p", [arg]
+        return (
+            f"(SELECT rowid AS id, path FROM path_trigrams WHERE {test} "
+            f"UNION ALL SELECT id, path FROM paths WHERE id > {_TRIGRAM_HIGH} AND {test}) p",
+            [arg, arg],
+        )
+
+    def update_trigrams(self, max_seconds: float | None = None) -> int:
+        """Build the trigrams of paths added since the last call, in batches (searches run between
+        them); stops after `max_seconds`. Returns how many paths were added."""
+        if not self.trigrams:
+            return 0
+        done = 0
+        deadline = None if max_seconds is None else time.monotonic() + max_seconds
+        while deadline is None or time.monotonic() < deadline:
+            with self._lock:
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    low = self._db.execute(f"SELECT {_TRIGRAM_HIGH}").fetchone()[0]
+                    high = self._db.execute(
+                        "SELECT max(id) FROM (SELECT id FROM paths WHERE id > ? ORDER BY id LIMIT ?)",
+                        (low, TRIGRAM_BATCH),
+                    ).fetchone()[0]
+                    if high is not None:
+                        added = self._db.execute(
+                            "INSERT INTO path_trigrams(rowid, path) SELECT id, path FROM paths "
+                            "WHERE id > ? AND id <= ?",
+                            (low, high),
+                        ).rowcount
+                        self._db.execute("UPDATE meta SET value = ? WHERE key = 'trigram_high'", (high,))
+                        done += added
+                    self._db.execute("COMMIT")
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+            if high is None:
+                break
+        return done
+
+    def listing_tsv_gz(self, set_id: str) -> bytes:
+        """The set's index as gzipped TSV (offset, data_offset, size, mtime, path), for writing onto
+        the tape next to the data so the tape alone tells what it holds."""
+        lines = ["offset\tdata_offset\tsize\tmtime\tpath\n"]
+        lines += [
+            f"{f.offset}\t{f.data_offset}\t{f.size}\t{f.mtime:.9f}\t{f.path}\n" for f in self.files(set_id)
+        ]
+        return gzip.compress("".join(lines).encode("utf-8"), compresslevel=6, mtime=0)
+
+
+class IndexWriter:
+    """Adds one set's files. add() only buffers; full batches go to a thread with its own connection.
+
+    close() (or leaving the `with` block normally) writes the rest and marks the set complete; an
+    error from the insert thread is raised by the next add(), flush() or close().
+    """
+
+    def __init__(self, db_path: Path, set_id: str, *, batch_rows: int = BATCH_ROWS) -> None:
+        self.set_id = set_id
+        self._batch_rows = batch_rows
+        self._rows: list[tuple[str, int, float, int, int]] = []
+        self._queue: queue.Queue[list[tuple[str, int, float, int, int]] | None] = queue.Queue(maxsize=4)
+        self._error: BaseException | None = None
+        self._closed = False
+        self.added = 0
+        self._db = _connect(db_path)
+        row = self._db.execute("SELECT key FROM sets WHERE set_id = ?", (set_id,)).fetchone()
+        if row is None:
+            raise FileIndexError(f"set {set_id!r} is not registered; use FileIndex.writer()")
+        self._set_key: int = row[0]
+        self._db.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS batch (path TEXT, size INTEGER, mtime REAL, offset INTEGER, "
+            "data_offset INTEGER)"
+        )
+        self._thread = threading.Thread(target=self._run, name=f"fileindex-{set_id}", daemon=True)
+        self._thread.start()
+
+    def add(self, path: str, size: int, mtime: float, offset: int, data_offset: int) -> None:
+        self._raise_pending()
+        self._rows.append((storable_path(path), size, mtime, offset, data_offset))
+        if len(self._rows) >= self._batch_rows:
+            self.flush()
+
+    def flush(self) -> None:
+        """Hand buffered rows to the insert thread (waits only when it is several batches behind)."""
+        self._raise_pending()
+        if self._rows:
+            rows, self._rows = self._rows, []
+            self.added += len(rows)
+            self._queue.put(rows)
+
+    def close(self, complete: bool = True) -> None:
+        """Write what is left and wait for it; `complete` marks the set as fully indexed."""
+        if self._closed:
+            return
+        try:
+            if self._error is None:
+                self.flush()
+        finally:
+            self._closed = True
+            self._queue.put(None)
+            self._thread.join()
+        try:
+            self._raise_pending()
+            self._db.execute(
+                "UPDATE sets SET complete = ?, files = (SELECT count(*) FROM entries WHERE set_key = ?) "
+                "WHERE key = ?",
+                (int(complete), self._set_key, self._set_key),
+            )
+        finally:
+            self._db.close()
+
+    def __enter__(self) -> IndexWriter:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close(complete=exc_type is None)
+
+    def _raise_pending(self) -> None:
+        if self._error is not None:
+            raise FileIndexError(f"indexing set {self.set_id!r} failed: {self._error}") from self._error
+
+    def _run(self) -> None:
+        while (rows := self._queue.get()) is not None:
+            if self._error is not None:
+                continue  # drain so producers never block on a dead writer
+            try:
+                self._insert(rows)
+            except BaseException as exc:  # reported to the producer by the next call
+                self._error = exc
+
+    def _insert(self, rows: list[tuple[str, int, float, int, int]]) -> None:
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.executemany("INSERT INTO temp.batch VALUES (?, ?, ?, ?, ?)", rows)
+            db.execute("INSERT OR IGNORE INTO paths(path) SELECT path FROM temp.batch")
+            db.execute(
+                "INSERT OR REPLACE INTO entries SELECT ?, p.id, b.size, b.mtime, b.offset, b.data_offset "
+                "FROM temp.batch b JOIN paths p ON p.path = b.path",
+                (self._set_key,),
+            )
+            db.execute("DELETE FROM temp.batch")
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
