@@ -30,12 +30,16 @@ early_warning_mib = {ew}
 [drives.lto4]
 kind = "virtual"
 generation = "LTO-4"
-buffer_mib = 8
+buffer_mib = {buffer}
+native_rate_mb_s = {rate}
+floor_rate_mb_s = {floor}
 
 [drives.lto5]
 kind = "virtual"
 generation = "LTO-5"
-buffer_mib = 8
+buffer_mib = {buffer}
+native_rate_mb_s = {rate}
+floor_rate_mb_s = {floor}
 
 [pools.vdi-daily]
 generation = "LTO-5"
@@ -95,9 +99,10 @@ def make_site(tmp_path: Path) -> Iterator:
     made: list[Site] = []
 
     def make(*, lto5_gib: float = 0.25, lto4_gib: float = 0.25, ew: int = 4, part_mib: int = 8,
-             eject: bool = False, scale: float = 0.1) -> Site:
+             eject: bool = False, scale: float = 0.1, rate: float = 0, buffer: int = 8) -> Site:
         (tmp_path / "config.toml").write_text(SITE.format(lto5_gib=lto5_gib, lto4_gib=lto4_gib, ew=ew,
-                                                          part_mib=part_mib, eject=str(eject).lower()))
+                                                          part_mib=part_mib, eject=str(eject).lower(),
+                                                          rate=rate, floor=rate / 3, buffer=buffer))
         config = load_config(tmp_path / "config.toml")
         xo = start_xosim_in_thread(seed=7, scale=scale)
         sources = JobSources(config, lambda: XoClient(xo.url, token=xo.token))
@@ -111,3 +116,25 @@ def make_site(tmp_path: Path) -> Iterator:
         site.sources.close()
         site.service.close()
         site.xo.stop()
+
+
+def make_tree(root: Path, seed: int = 1) -> Path:
+    """A small mail store and share: text that compresses, random bytes that do not, nested folders."""
+    import random
+
+    rng = random.Random(seed)
+    words = ["backup", "tape", "restore", "invoice", "meeting", "offsite", "vault", "pool", "quarterly",
+             "report", "mail", "share"]
+    for user in ("alice", "bob"):
+        for i in range(30):
+            msg = root / "mail" / user / "Maildir" / "cur" / f"{1700000000 + i}.{user}.eml"
+            msg.parent.mkdir(parents=True, exist_ok=True)
+            body = " ".join(rng.choice(words) for _ in range(rng.randint(50, 3000)))
+            msg.write_text(f"From: {user}@example.lan\nSubject: {rng.choice(words)}\n\n{body}\n")
+    for i in range(12):
+        doc = root / "shares" / f"dept{i % 3}" / f"doc{i}.txt"
+        doc.parent.mkdir(parents=True, exist_ok=True)
+        doc.write_text("\n".join(",".join(rng.choice(words) for _ in range(8)) for _ in range(2000)))
+        (doc.parent / f"photo{i}.jpg").write_bytes(rng.randbytes(rng.randint(10_000, 400_000)))
+    (root / "shares" / "empty-folder").mkdir(parents=True, exist_ok=True)
+    return root
