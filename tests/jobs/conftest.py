@@ -59,6 +59,14 @@ pool = "vdi-daily"
 part_mib = {part_mib}
 eject_when_done = {eject}
 
+[jobs.remote-chains]
+source = "xo_remote"
+drive = "lto5"
+pool = "vdi-daily"
+remote_path = "remote"
+part_mib = {part_mib}
+eject_when_done = {eject}
+
 [jobs.nightly-files]
 source = "files"
 drive = "lto4"
