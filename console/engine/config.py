@@ -94,6 +94,24 @@ class JobConfig:
     compression_threads: int  # files: 0 = all cores
 
 
+NOTIFY_EVENTS = ("job-failed", "waiting-for-tape", "tape-full", "morning-summary", "missed-run")
+
+
+@dataclass(frozen=True, slots=True)
+class NotifyConfig:
+    events: tuple[str, ...]
+    command: str | None  # run with the event in TAPECONSOLE_EVENT / TAPECONSOLE_SUBJECT, the text on stdin
+    mail_to: tuple[str, ...]
+    mail_from: str
+    smtp_host: str
+    smtp_port: int
+    smtp_starttls: bool
+    smtp_user: str | None
+    smtp_password_file: Path | None
+    waiting_minutes: int  # tell someone when a job has waited this long for a tape
+    summary_at: str  # HH:MM, the morning summary of the night
+
+
 @dataclass(frozen=True, slots=True)
 class DemoConfig:
     files_folder: Path  # where the demo file tree for nightly-files is generated on first run
@@ -111,6 +129,7 @@ class Config:
     xo: XoConfig | None
     jobs: dict[str, JobConfig] = field(default_factory=dict)
     demo: DemoConfig | None = None
+    notify: NotifyConfig | None = None
     raw: dict[str, Any] = field(repr=False, default_factory=dict)
 
     @property
@@ -406,8 +425,11 @@ def _load_job(r: _Reader, name: str, data: Any, drives: dict[str, DriveConfig],
     if source == "xo" and xo is None:
         raise r.fail(f"{prefix}.source", "an xo job needs an [xo] table (url and token_file, or simulator)")
     schedule = r.get(data, prefix, "schedule", str, None)
-    if schedule is not None and len(schedule.split()) != 5:
-        raise r.fail(f"{prefix}.schedule", f"must be a cron expression of 5 fields, got {schedule!r}")
+    if schedule is not None:
+        from croniter import croniter
+
+        if len(schedule.split()) != 5 or not croniter.is_valid(schedule):
+            raise r.fail(f"{prefix}.schedule", f"must be a cron expression of 5 fields, got {schedule!r}")
     return JobConfig(
         name=name,
         source=source,
@@ -429,6 +451,42 @@ def _load_job(r: _Reader, name: str, data: Any, drives: dict[str, DriveConfig],
     )
 
 
+def _load_notify(r: _Reader, raw: dict[str, Any]) -> NotifyConfig | None:
+    data = r.table(raw, "notify", required=False)
+    if data is None:
+        return None
+    r.check_keys(data, "notify", {"events", "command", "mail_to", "mail_from", "smtp_host", "smtp_port",
+                                  "smtp_starttls", "smtp_user", "smtp_password_file", "waiting_minutes",
+                                  "summary_at"})
+    events = r.get(data, "notify", "events", list, list(NOTIFY_EVENTS))
+    for event in events:
+        if event not in NOTIFY_EVENTS:
+            raise r.fail("notify.events", f"unknown event {event!r} (events: {', '.join(NOTIFY_EVENTS)})")
+    mail_to = r.get(data, "notify", "mail_to", list, [])
+    for address in mail_to:
+        if not isinstance(address, str) or "@" not in address:
+            raise r.fail("notify.mail_to", f"{address!r} is not a mail address")
+    command = r.get(data, "notify", "command", str, "") or None
+    if not command and not mail_to:
+        raise r.fail("notify", "give a command, mail_to addresses, or both")
+    summary_at = r.get(data, "notify", "summary_at", str, "07:00",
+                       check=lambda v: None if re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", v) else "must be HH:MM")
+    return NotifyConfig(
+        events=tuple(events),
+        command=command,
+        mail_to=tuple(mail_to),
+        mail_from=r.get(data, "notify", "mail_from", str, "tapeconsole@localhost"),
+        smtp_host=r.get(data, "notify", "smtp_host", str, "localhost"),
+        smtp_port=r.get(data, "notify", "smtp_port", int, 25,
+                        check=lambda v: None if 0 < v < 65536 else "must be a port number"),
+        smtp_starttls=r.get(data, "notify", "smtp_starttls", bool, False),
+        smtp_user=r.get(data, "notify", "smtp_user", str, "") or None,
+        smtp_password_file=r.path_value(data, "notify", "smtp_password_file", None),
+        waiting_minutes=r.get(data, "notify", "waiting_minutes", int, 30, check=_positive),
+        summary_at=summary_at,
+    )
+
+
 def _load_demo(r: _Reader, raw: dict[str, Any]) -> DemoConfig | None:
     data = r.table(raw, "demo", required=False)
     if data is None:
@@ -443,7 +501,7 @@ def _load_demo(r: _Reader, raw: dict[str, Any]) -> DemoConfig | None:
     )
 
 
-TOP_LEVEL = {"daemon", "shelf", "drives", "pools", "xo", "jobs", "demo"}
+TOP_LEVEL = {"daemon", "shelf", "drives", "pools", "xo", "jobs", "demo", "notify"}
 
 
 def load_config(path: Path) -> Config:
@@ -484,7 +542,7 @@ def load_config(path: Path) -> Config:
     jobs_raw = r.table(raw, "jobs", required=False) or {}
     jobs = {name: _load_job(r, name, data, drives, pools, xo) for name, data in jobs_raw.items()}
     return Config(path=path, daemon=daemon, shelf=shelf, drives=drives, pools=pools, xo=xo, jobs=jobs,
-                  demo=_load_demo(r, raw), raw=raw)
+                  demo=_load_demo(r, raw), notify=_load_notify(r, raw), raw=raw)
 
 
 def embedded_default_path() -> Path:

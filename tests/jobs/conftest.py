@@ -114,7 +114,7 @@ def make_site(tmp_path: Path) -> Iterator:
         config = load_config(tmp_path / "config.toml")
         xo = start_xosim_in_thread(seed=7, scale=scale)
         sources = JobSources(config, lambda: XoClient(xo.url, token=xo.token))
-        service = TapeService(config, members_for=sources)
+        service = TapeService(config, members_for=sources, recheck_seconds=0.1)
         site = Site(tmp_path, service, xo, sources)
         made.append(site)
         return site

@@ -152,9 +152,10 @@ def build_app(service: TapeService, *, on_stop: Callable[[], None] | None = None
         rows = []
         for job in service.config.jobs.values():
             active = service.jobs.active_on(job.drive)
+            next_runs = service.scheduler.next_runs() if service.scheduler is not None else {}
             rows.append({
                 "name": job.name, "source": job.source, "drive": job.drive, "pool": job.pool,
-                "schedule": job.schedule, "eject_when_done": job.eject_when_done,
+                "schedule": job.schedule, "next_run": next_runs.get(job.name), "eject_when_done": job.eject_when_done,
                 "running": active.id if active is not None and active.job.name == job.name else None,
             })
         return JSONResponse(rows)

@@ -21,7 +21,9 @@ from console.engine.config_errors import ConfigError, find_line
 from console.engine.daemon.api import build_app
 from console.engine.daemon.events import EventLog
 from console.engine.daemon.service import TapeService
+from console.engine.jobs.schedule import Scheduler
 from console.engine.jobs.sources import JobSources, XoConnector
+from console.engine.notify import Notifier
 from console.engine.sources.xo_client import XoClient
 
 log = logging.getLogger("tapeconsole.daemon")
@@ -110,6 +112,28 @@ class DaemonExtras:
         self.config = config
         self.simulator: Any = None
         self.sources = JobSources(config, self._xo_connector())
+        self.notifier: Notifier | None = None
+        self.scheduler: Scheduler | None = None
+
+    def on_run_event(self, kind: str, run: Any) -> None:
+        if self.notifier is not None:
+            self.notifier.on_run_event(kind, run)
+
+    def attach(self, service: TapeService) -> None:
+        """Once the service is up: notifications and the schedule."""
+        notify = self.config.notify
+        if notify is not None:
+            self.notifier = Notifier(notify, service.inventory)
+        self.scheduler = Scheduler(
+            self.config.jobs,
+            lambda name, user: service.jobs.start(name, user, reason="schedule"),
+            service.inventory,
+            on_missed=self.notifier.on_missed if self.notifier else None,
+            summary_at=notify.summary_at if notify and "morning-summary" in notify.events else None,
+            on_summary=self.notifier.morning_summary if self.notifier else None,
+        )
+        self.scheduler.start()
+        service.scheduler = self.scheduler
 
     def _xo_connector(self) -> XoConnector | None:
         xo = self.config.xo
@@ -154,6 +178,10 @@ class DaemonExtras:
         log.info("demo file tree ready in %s: %d files, %d MiB", target, tree.files, tree.bytes >> 20)
 
     def stop(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.stop()
+        if self.notifier is not None:
+            self.notifier.close()
         self.sources.close()
         if self.simulator is not None:
             self.simulator.stop()
@@ -166,7 +194,8 @@ def _serve_locked(config: Config, events: EventLog) -> int:
     extras = DaemonExtras(config)
     try:
         extras.start()
-        service = TapeService(config, members_for=extras.sources)
+        service = TapeService(config, members_for=extras.sources, on_event=extras.on_run_event)
+        extras.attach(service)
         server: uvicorn.Server | None = None
 
         def stop() -> None:

@@ -17,7 +17,7 @@ from console.engine.daemon.errors import BadRequest, NotFound, Refused
 from console.engine.drives.base import BlankTape, Drive, DriveError
 from console.engine.drives.factory import build_drives
 from console.engine.inventory import Inventory
-from console.engine.jobs.manager import JobManager, MemberBuilder
+from console.engine.jobs.manager import EventHook, JobManager, MemberBuilder
 from console.engine.tapeformat.label import TapeLabel, check_label_text
 
 log = logging.getLogger("tapeconsole.daemon")
@@ -30,6 +30,8 @@ class TapeService:
         inventory: Inventory | None = None,
         *,
         members_for: MemberBuilder | None = None,
+        recheck_seconds: float = 5.0,
+        on_event: EventHook | None = None,
     ) -> None:
         self.config = config
         config.daemon.state_dir.mkdir(parents=True, exist_ok=True)
@@ -53,7 +55,10 @@ class TapeService:
         self.jobs = JobManager(
             config, self.inventory, self.slots, members_for or (lambda job, run: []),
             autoload=self._autoload if self.shelf is not None else None,
+            recheck_seconds=recheck_seconds, on_event=on_event,
         )
+        self.interrupted = self.jobs.recover()
+        self.scheduler: Any = None  # set by the daemon when it runs the schedule
 
     def _autoload(self, drive: Drive, barcode: str) -> None:
         """A virtual drive takes the next tape from the shelf, like a small autoloader."""
@@ -66,6 +71,7 @@ class TapeService:
         return "shelf"
 
     def close(self) -> None:
+        self.jobs.close()
         for slot in self.slots.values():
             try:
                 slot.drive.close()

@@ -157,3 +157,17 @@ def position_at_file(drive: Drive, number: int) -> None:
             drive.space_filemarks(number)
         except (DriveIOError, BlankTape) as exc:
             raise Refused(f"tape file {number} does not exist on this tape ({exc})") from None
+
+
+def close_dangling_file(drive: Drive) -> bool:
+    """Go to end of data; if the last tape file has no filemark (a crash or power loss cut a set short),
+    write one, so the next set starts a tape file of its own. True when a filemark was added."""
+    drive.end_of_data()
+    try:
+        drive.space_records(-1)
+    except (DriveIOError, BlankTape):  # a filemark (or the beginning of the tape) just before end of data
+        drive.end_of_data()
+        return False
+    drive.end_of_data()
+    drive.write_filemarks(1)
+    return True

@@ -44,6 +44,7 @@ class Inventory:
         self._audit = self._db.table("audit", cache_size=0)
         self._sets = self._db.table("sets", cache_size=0)
         self._runs = self._db.table("runs", cache_size=0)
+        self._state = self._db.table("state", cache_size=0)
 
     def close(self) -> None:
         with self._lock:
@@ -230,6 +231,16 @@ class Inventory:
         with self._lock:
             docs = sorted((dict(d) for d in self._runs.all()), key=lambda d: d["id"])
         return docs[-limit:] if limit else docs
+
+    # ---- the daemon's own small state (the scheduler's last check, the last morning summary...)
+    def get_state(self, key: str, default: Any = None) -> Any:
+        with self._lock:
+            doc = self._state.get(Query().key == key)
+            return doc["value"] if doc else default
+
+    def set_state(self, key: str, value: Any) -> None:
+        with self._lock:
+            self._state.upsert({"key": key, "value": value}, Query().key == key)
 
     # ---- audit
     def audit(self, action: str, user: str, **details: Any) -> dict[str, Any]:

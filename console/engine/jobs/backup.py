@@ -53,6 +53,8 @@ class BackupRun:
     buffer: TapeBuffer | None = None
     writer: DriveWriter | None = None
     notes: list[str] = field(default_factory=list)
+    waiting: str | None = None  # what the job waits for (state waiting-for-tape)
+    waiting_since: float | None = None
 
     def snapshot(self) -> dict[str, Any]:
         """A JSON view, safe to build from any thread."""
@@ -90,6 +92,8 @@ class BackupRun:
             "buffer": stats,
             "underruns": stats["underruns"] if stats else None,
             "notes": list(self.notes),
+            "waiting": self.waiting,
+            "waiting_since": _iso_or_none(self.waiting_since),
         }
 
 
@@ -104,6 +108,12 @@ class JobContext:
     drive_config: DriveConfig
     autoload: Callable[[Drive, str], None] | None  # virtual drives load from the shelf; None for real ones
     clock: Callable[[], float] = time.time
+    recheck_seconds: float = 5.0  # how often a waiting job looks at the drive again
+    on_event: Callable[[str, BackupRun], None] | None = None  # notifications: waiting-for-tape, tape-full, ...
+
+
+class RunCancelled(Exception):
+    pass
 
 
 class BackupJob:
@@ -115,24 +125,59 @@ class BackupJob:
 
     # ---- tape handling
     def _ready_tape(self, drive: Drive) -> dict[str, Any]:
-        """Make sure a suitable tape of the job's pool is loaded and labelled; return its record."""
+        """Have a suitable tape of the job's pool loaded and labelled; wait for one when there is none,
+        re-checking every few seconds, until it comes or the run is cancelled."""
+        run, inv = self.run, self.ctx.inventory
+        announced: str | None = None
+        waiting_since = 0.0
+        while True:
+            tape_or_need = self._try_ready_tape(drive)
+            if isinstance(tape_or_need, dict):
+                if announced is not None:
+                    run.state, run.waiting = "running", None
+                    inv.update_run(run.id, state="running", waiting=None)
+                    log.info("job %s run %d: tape found, writing", run.job.name, run.id)
+                return tape_or_need
+            if announced != tape_or_need:
+                announced = tape_or_need
+                if not waiting_since:
+                    waiting_since = self.ctx.clock()
+                run.state, run.waiting, run.waiting_since = "waiting-for-tape", tape_or_need, waiting_since
+                inv.update_run(run.id, state="waiting-for-tape", waiting=tape_or_need)
+                log.warning("job %s run %d waiting: %s", run.job.name, run.id, tape_or_need)
+                if self.ctx.on_event is not None:
+                    self.ctx.on_event("waiting-for-tape", run)
+            if run.cancel.wait(self.ctx.recheck_seconds):
+                raise RunCancelled(f"cancelled while waiting: {tape_or_need}")
+
+    def _try_ready_tape(self, drive: Drive) -> dict[str, Any] | str:
+        """The tape record when a suitable tape is ready, else what the onsite person must do."""
         job, inv, slot = self.run.job, self.ctx.inventory, self.ctx.slot
+        status = drive.status()
+        if status.online and (slot.loaded is None or slot.loaded.barcode is None):
+            # a tape inserted by hand into a real drive: read its label first
+            slot.loaded = tape_ops.identify(drive, self.ctx.drive_config.block_size, status.barcode, inv)
+            if slot.loaded.barcode and inv.tape(slot.loaded.barcode):
+                inv.move_tape(slot.loaded.barcode, f"drive:{slot.name}")
         choices = candidates(inv, job.pool, slot.name, self.ctx.drive_config.generation, exclude=self.full_tapes)
-        loaded = slot.loaded.barcode if slot.loaded and drive.status().online else None
-        choice: TapeChoice | None = next((c for c in choices if c.barcode == loaded), None)
-        if choice is not None and slot.loaded and (slot.loaded.foreign or slot.loaded.warning):
-            choice = None  # the tape in the drive is not what the inventory says: never write to it
+        loaded = slot.loaded if status.online else None
+        choice: TapeChoice | None = None
+        if loaded is not None and not (loaded.foreign or loaded.warning):
+            choice = next((c for c in choices if c.barcode == loaded.barcode), None)
         if choice is None:
             pool = inv.pool(job.pool) or {"generation": "?"}
+            need = describe_need(job.pool, slot.name, pool["generation"], choices)
+            if loaded is not None:
+                need += f" ({self._why_not(loaded)})"
             if self.ctx.autoload is None:
-                raise Refused(describe_need(job.pool, slot.name, pool["generation"]))
+                return need
             on_shelf = [c for c in choices if c.tape.get("location") == "shelf"]
             if not on_shelf:
-                need = describe_need(job.pool, slot.name, pool["generation"])
-                raise Refused(f"no tape left for pool {job.pool} on the shelf: {need}")
+                return f"no tape for pool {job.pool} on the shelf: {need}"
             choice = on_shelf[0]
-            if drive.status().online:
+            if status.online:
                 ejected = drive.eject()
+                slot.loaded = None
                 if ejected:
                     inv.move_tape(ejected, "shelf")
                     inv.audit("eject", "tapeconsole", drive=slot.name, barcode=ejected, job=job.name)
@@ -146,6 +191,31 @@ class BackupJob:
         tape = inv.tape(choice.barcode)
         assert tape is not None
         return tape
+
+    def _why_not(self, loaded: LoadedTape) -> str:
+        """Why the tape in the drive cannot take this job, in the onsite person's words."""
+        inv, job = self.ctx.inventory, self.run.job
+        if loaded.foreign:
+            return f"the drive holds a tape that is not ours: {loaded.foreign}"
+        if loaded.warning:
+            return f"the drive holds a tape that does not match the inventory: {loaded.warning}"
+        tape = inv.tape(loaded.barcode) if loaded.barcode else None
+        if tape is None:
+            if loaded.blank:
+                return (f"the drive holds a blank tape with no known sticker: "
+                        f"tell me its barcode with `tapeconsole load {self.ctx.slot.name} STICKER`")
+            return f"the drive holds tape {loaded.label or '?'}, unknown to the inventory"
+        name = tape.get("label") or tape["barcode"]
+        if tape["barcode"] in self.full_tapes or tape["status"] == "full":
+            return f"the drive holds {name}, which is full"
+        if tape.get("write_protected"):
+            return f"the drive holds {name}, which is write-protected"
+        if tape.get("pool") and tape["pool"] != job.pool:
+            return f"the drive holds {name} of pool {tape['pool']}"
+        protected, why = inv.is_protected(tape)
+        if protected:
+            return f"the drive holds {name}: {why}"
+        return f"the drive holds {name}, which this job cannot use"
 
     def _label(self, drive: Drive, choice: TapeChoice) -> None:
         inv, slot, job = self.ctx.inventory, self.ctx.slot, self.run.job
@@ -192,6 +262,8 @@ class BackupJob:
                     inv.update_tape(tape["barcode"], status="full")
                     inv.audit("tape-full", "tapeconsole", drive=slot.name, barcode=tape["barcode"], job=run.job.name)
                     log.info("tape full job=%s tape=%s: changing tape", run.job.name, tape["barcode"])
+                    if self.ctx.on_event is not None:
+                        self.ctx.on_event("tape-full", run)
                     if self.ctx.autoload is None:
                         drive.eject()
                         inv.move_tape(tape["barcode"], "shelf")
@@ -202,6 +274,9 @@ class BackupJob:
                     if ejected:
                         inv.move_tape(ejected, "shelf")
                         inv.audit("eject", "tapeconsole", drive=slot.name, barcode=ejected, job=run.job.name)
+        except RunCancelled as exc:
+            run.state, run.error = "cancelled", str(exc)
+            self.cursor.abandon()
         except (Refused, DriveError) as exc:
             run.state, run.error = "failed", str(exc)
             self.cursor.abandon()
@@ -219,7 +294,9 @@ class BackupJob:
     def _write_one_set(self, drive: Drive, tape: dict[str, Any], previous_set: int | None) -> tuple[SetOutcome, int]:
         run, inv, cfg = self.run, self.ctx.inventory, self.ctx.drive_config
         drive.set_block_size(0)
-        drive.end_of_data()
+        if tape_ops.close_dangling_file(drive):
+            run.notes.append(f"tape {tape['label']}: closed a tape file cut short by an earlier interruption")
+            log.warning("tape %s: the last tape file had no filemark (interrupted set): closed it", tape["label"])
         live = [s for s in inv.sets(barcode=tape["barcode"]) if s["state"] != "overwritten"]
         file_number = len(live) + 1
         status = drive.status()

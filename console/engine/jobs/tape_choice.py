@@ -70,6 +70,13 @@ def candidates(
     return unique
 
 
-def describe_need(pool_name: str, drive_name: str, pool_generation: str) -> str:
+def describe_need(
+    pool_name: str, drive_name: str, pool_generation: str, choices: list[TapeChoice] | None = None
+) -> str:
+    """What to insert, naming the best tape when one is known (the onsite person reads this)."""
+    for choice in choices or []:
+        location = choice.tape.get("location") or "shelf"
+        if choice.tape.get("label") and location == "shelf":
+            return f"insert tape {choice.tape['label']} (pool {pool_name}) into drive {drive_name}"
     return (f"insert a writable {pool_generation} tape of pool {pool_name} (or a blank one) "
             f"into drive {drive_name}")

@@ -1,0 +1,115 @@
+"""The job queue: one job per drive, waiting for the drive and for a tape, cancel at any point."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from console.engine.daemon.errors import Refused
+from tests.jobs.conftest import extract, make_tree
+
+
+def wait_for(predicate, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.02)
+    raise AssertionError("condition not reached in time")
+
+
+def test_two_jobs_on_one_drive_queue_and_the_same_job_twice_is_refused(make_site) -> None:
+    site = make_site(rate=10)
+    from console.xosim.remote_tree import write_remote_tree
+
+    write_remote_tree(site.folder / "remote", seed=5, runs=2, scale=0.02)
+    first = site.service.jobs.start("nightly-vdi", "tester")
+    second = site.service.jobs.start("remote-chains", "tester")
+    with pytest.raises(Refused, match="job nightly-vdi is already"):
+        site.service.jobs.start("nightly-vdi", "tester")
+    wait_for(lambda: site.service.jobs.get(first["id"])["state"] == "running")
+    assert site.service.jobs.get(second["id"])["state"] == "queued"
+    site.service.jobs.wait(second["id"], 120)
+    a, b = site.service.jobs.get(first["id"]), site.service.jobs.get(second["id"])
+    assert (a["state"], b["state"]) == ("done", "done"), (a["error"], b["error"])
+    assert a["ended"] <= b["started"]  # never both on the drive at once
+
+
+def test_a_job_waits_while_the_operator_holds_the_drive(make_site) -> None:
+    site = make_site()
+    slot = site.service.slots["lto5"]
+    held = threading.Event()
+    release = threading.Event()
+
+    def operator() -> None:
+        with slot.hold("labelling TST009L5"):
+            held.set()
+            release.wait(10)
+
+    t = threading.Thread(target=operator)
+    t.start()
+    held.wait(5)
+    run = site.service.jobs.start("nightly-vdi", "tester")
+    time.sleep(0.5)
+    snap = site.service.jobs.get(run["id"])
+    assert snap["state"] == "queued" and "busy: labelling TST009L5" in (snap["waiting"] or "")
+    release.set()
+    t.join()
+    site.service.jobs.wait(run["id"], 60)
+    assert site.service.jobs.get(run["id"])["state"] == "done"
+
+
+def test_waiting_for_a_tape_names_it_and_goes_on_when_it_comes(make_site) -> None:
+    site = make_site()
+    inv = site.service.inventory
+    for tape in inv.tapes():
+        if tape["generation"] == "LTO-5":
+            site.service.move_tape(tape["barcode"], "offsite", "tester")
+    run = site.service.jobs.start("nightly-vdi", "tester")
+    wait_for(lambda: site.service.jobs.get(run["id"])["state"] == "waiting-for-tape")
+    snap = site.service.jobs.get(run["id"])
+    assert "pool vdi-daily" in snap["waiting"] and "drive lto5" in snap["waiting"]
+    assert site.service.sets() == []
+    site.service.move_tape("TST003L5", "shelf", "tester")  # the onsite person brings one back
+    site.service.jobs.wait(run["id"], 60)
+    final = site.service.jobs.get(run["id"])
+    assert final["state"] == "done", final["error"]
+    assert site.service.sets()[-1]["barcode"] == "TST003L5"
+
+
+def test_cancel_while_queued_waiting_and_running(make_site, tmp_path: Path) -> None:
+    site = make_site(rate=4, buffer=1)
+    make_tree(site.folder / "data")
+    inv = site.service.inventory
+    # running: the set is closed as cancelled, the tape stays readable and recorded
+    run = site.service.jobs.start("nightly-vdi", "tester")
+    wait_for(lambda: site.service.jobs.get(run["id"])["bytes"] > 2_000_000)
+    site.service.jobs.cancel(run["id"], "tester")
+    site.service.jobs.wait(run["id"], 60)
+    final = site.service.jobs.get(run["id"])
+    assert final["state"] == "cancelled"
+    s = site.service.sets()[-1]
+    assert s["state"] == "cancelled" and inv.tape(s["barcode"])["bytes_used"] > s["bytes"] > 0
+    out = extract(site.tape_file("lto5", s["file"], tmp_path / "c.tar"), tmp_path / "c")
+    assert json.loads((out / "MANIFEST.json").read_text())["state"] == "cancelled"
+    # queued behind another run on the same drive: cancelled at once, never started
+    first = site.service.jobs.start("nightly-vdi", "tester")
+    second = site.service.jobs.start("remote-chains", "tester")
+    site.service.jobs.cancel(second["id"], "tester")
+    assert site.service.jobs.get(second["id"])["state"] == "cancelled"
+    site.service.jobs.cancel(first["id"], "tester")
+    site.service.jobs.wait(first["id"], 60)
+    # waiting for a tape: cancelled without touching any tape
+    for tape in inv.tapes():
+        if tape["generation"] == "LTO-4" and tape["location"] == "shelf":
+            site.service.move_tape(tape["barcode"], "offsite", "tester")
+    files = site.service.jobs.start("nightly-files", "tester")
+    wait_for(lambda: site.service.jobs.get(files["id"])["state"] == "waiting-for-tape")
+    site.service.jobs.cancel(files["id"], "tester")
+    site.service.jobs.wait(files["id"], 30)
+    assert site.service.jobs.get(files["id"])["state"] == "cancelled"
+    assert not [s for s in site.service.sets() if s["job"] == "nightly-files"]
