@@ -75,6 +75,13 @@ BACKENDS = [
     Backend("virtual", start=_virtual),
 ]
 
+# ---- added for the real st backend (tests/drives/st_backend.py): one backend per device named in
+# TAPECONSOLE_ST_DEVICES ("/dev/nst0,/dev/nst1"), marked hil; none when the variable is unset.
+from tests.drives.st_backend import st_backends  # noqa: E402 - needs Backend and DriveRig defined above
+
+BACKENDS += st_backends()
+# ---- end of the st backend addition
+
 
 @pytest.fixture(params=[pytest.param(b, id=b.name, marks=b.marks) for b in BACKENDS])
 def rig(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DriveRig]:

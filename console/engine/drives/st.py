@@ -10,7 +10,7 @@ drive exceptions of console/engine/drives/base.py:
     EIO from MTCOMPRESSION                       -> NotSupported EBUSY on open            -> DriveBusy
     anything else                                -> DriveIOError, with the operation and the errno text
 
-What the driver reports is used as it is, with three guards:
+What the driver reports is used as it is, with four guards:
 - mt_fileno / mt_blkno that cannot be true are reported as -1 (unknown): st's MTEOM spaces forward over
   0x7fffff filemarks first and, when the drive reports no residual (tgt), leaves 8388607 there.
 - A read that hands back a full buffer while the driver reports end of medium or end of data is not a
@@ -19,6 +19,8 @@ What the driver reports is used as it is, with three guards:
   DriveIOError), never as data.
 - A read buffer larger than the drive's largest block fails with EINVAL before the tape moves; the read is
   retried with half the buffer (down to 64 KiB) and the limit remembered.
+- The outcome of an asynchronous (variable-block) write that st hands to an MTIOCGET instead of to the
+  next write (ENOSPC at early warning, or EIO) is kept and reported by the next operation.
 
 Threads: one operation at a time; another one meanwhile raises DriveBusy. status() and counters() never
 wait behind an operation (a SCSI command can take minutes): they return the snapshot taken after the last
@@ -34,6 +36,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import os
 import re
 import shutil
 import subprocess
@@ -76,6 +79,12 @@ MAX_BLOCK_SIZE = 0xFFFFFF  # what MTSETBLK can express
 MIN_READ_LIMIT = 64 * 1024
 STREAM_REFRESH_SECONDS = 0.5
 _REFRESH = "reading its status"
+
+# What an operation keeps of the state the previous one left (see StDrive._locked).
+_READ = "read"  # st's buffer may hold read-ahead blocks; an end of data just reported stays reported
+_WRITE = "write"  # st's buffer may hold written blocks; past early warning stays so
+_FILEMARK = "filemark"  # past early warning stays so
+_OTHER = "other"
 
 # TapeAlert flags (SSC-4 / LTO SCSI reference, log page 0x2E parameter codes 1..64); the ones
 # shared/reference/st-and-lto.md calls out are marked in TAPEALERT_IMPORTANT.
@@ -225,6 +234,9 @@ class StDrive(Drive):
         self._buffered = False  # fixed-block data moved since the last MTIOCGET: st may hold some in its buffer
         self._refreshed_at = 0.0
         self._published = False  # the current operation has published a snapshot already
+        self._past_early_warning = False  # st shows EOT and EOD in turn while writes alternate: keep EOT
+        self._writing = False  # the last operation wrote data: st may still be writing it behind
+        self._deferred_write_error: int | None = None  # errno of that write, reported to an MTIOCGET
 
     def __repr__(self) -> str:
         return f"StDrive({self.name!r}, {self.generation}, {str(self.device)!r})"
@@ -308,7 +320,8 @@ class StDrive(Drive):
     def load(self, barcode: str | None = None, *, timeout: float | None = None) -> None:
         """Wait until a cartridge is loaded and ready: the onsite person inserts it. The device is
         reopened at every poll (st looks at the drive again on open); a cartridge that sits in the
-        drive unloaded gets an MTLOAD. NoTape when none is ready within `timeout` (load_timeout)."""
+        drive unloaded gets an MTLOAD; once ready it is rewound. NoTape when none is ready within
+        `timeout` (load_timeout). A drive that is ready already is left as it is."""
         limit = self.load_timeout if timeout is None else timeout
         expected = f" ({barcode})" if barcode else ""
         deadline = self._clock() + limit
@@ -318,11 +331,13 @@ class StDrive(Drive):
             while True:
                 self._reopen()
                 dev = self._device()
+                if not self._online(dev):
+                    with contextlib.suppress(OSError):
+                        dev.op(MtOp.LOAD, 1)
                 if self._online(dev):
-                    return
-                with contextlib.suppress(OSError):
-                    dev.op(MtOp.LOAD, 1)
-                if self._online(dev):
+                    # a new cartridge starts at BOT; st keeps its old file and block numbers when the
+                    # drive reports no medium change (tgt), so make the position known
+                    self._mt(dev, MtOp.REW, 1, "rewinding the loaded cartridge")
                     return
                 left = deadline - self._clock()
                 if left <= 0:
@@ -358,7 +373,7 @@ class StDrive(Drive):
         if view.ndim != 1 or view.itemsize != 1:
             view = view.cast("B")
         size = view.nbytes
-        with self._operation("writing") as dev:
+        with self._operation("writing", _WRITE) as dev:
             if dev.read_only:
                 raise WriteProtected(f"drive {self.name}: the cartridge is write-protected (opened read-only)")
             if size == 0:
@@ -374,15 +389,14 @@ class StDrive(Drive):
             self._advance(dev, written)
 
     def read_block(self, max_size: int) -> bytes:
-        with self._operation("reading", keeps_end_of_data=True) as dev:
+        with self._operation("reading", _READ) as dev:
             if max_size <= 0:
                 raise DriveIOError(f"drive {self.name}: a read needs a buffer, got {max_size} bytes")
             before = self._mtget or self._refresh(dev)
             if self._eod_reported and before.flags & Gstat.EOD:
                 raise DriveIOError(f"drive {self.name}: end of data, nothing more to read")
             self._eod_reported = False
-            size = self._read_size(max_size, before.block_size)
-            data = self._read(dev, size, before)
+            data, size = self._read(dev, self._read_size(max_size, before.block_size), before)
             if data and (before.block_size or len(data) < size):
                 self._advance(dev, len(data))  # a block: asking the driver now could cost a backspace
                 return self._count_read(data)
@@ -404,7 +418,7 @@ class StDrive(Drive):
         return data
 
     def write_filemarks(self, count: int = 1) -> None:
-        with self._operation("writing filemarks") as dev:
+        with self._operation("writing filemarks", _FILEMARK) as dev:
             if count < 0:
                 raise DriveIOError(f"drive {self.name}: cannot write {count} filemarks")
             if dev.read_only:
@@ -469,7 +483,7 @@ class StDrive(Drive):
 
     # ---- internals (with the operation lock held)
     @contextlib.contextmanager
-    def _locked(self, what: str, keeps_end_of_data: bool = False) -> Iterator[None]:
+    def _locked(self, what: str, kind: str = _OTHER) -> Iterator[None]:
         """Hold the drive for one operation; afterwards publish a fresh snapshot (unless st may hold
         fixed-block data in its buffer, see the module docstring)."""
         # a status refresh is quick: wait for it; anything else is a real conflict
@@ -481,8 +495,14 @@ class StDrive(Drive):
         self._published = False
         started = self._clock()
         try:
-            if not keeps_end_of_data:
+            if kind != _READ:
                 self._eod_reported = False
+            if kind not in (_WRITE, _FILEMARK):
+                self._past_early_warning = False
+            if kind not in (_READ, _WRITE):
+                self._buffered = False  # any other operation makes st flush its buffer first
+            self._raise_deferred_write_error(kind)
+            self._writing = kind == _WRITE
             yield
         finally:
             with self._counters_lock:
@@ -494,14 +514,21 @@ class StDrive(Drive):
             self._op_lock.release()
 
     @contextlib.contextmanager
-    def _operation(self, what: str, keeps_end_of_data: bool = False) -> Iterator[TapeDevice]:
-        """_locked, with the device open. Data operations keep st's buffer state; anything else makes
-        st flush it, so the next MTIOCGET is safe again."""
-        with self._locked(what, keeps_end_of_data):
-            dev = self._device()
-            if what not in ("reading", "writing"):
-                self._buffered = False
-            yield dev
+    def _operation(self, what: str, kind: str = _OTHER) -> Iterator[TapeDevice]:
+        """_locked, with the device open."""
+        with self._locked(what, kind):
+            yield self._device()
+
+    def _raise_deferred_write_error(self, kind: str) -> None:
+        """A write's outcome that st reported to an MTIOCGET instead of to the next write (see _refresh)."""
+        code, self._deferred_write_error = self._deferred_write_error, None
+        if code == errno.ENOSPC and kind == _WRITE:
+            raise EndOfMedium(
+                f"drive {self.name}: past the early warning near the end of the tape; "
+                "close the set with a short trailer and a filemark"
+            )
+        if code is not None and code != errno.ENOSPC:
+            raise DriveIOError(f"drive {self.name}: an earlier write failed: {os.strerror(code)}")
 
     def _device(self) -> TapeDevice:
         if self._dev is None:
@@ -521,16 +548,27 @@ class StDrive(Drive):
                 dev.close()
 
     def _refresh(self, dev: TapeDevice) -> MtGet:
-        """MTIOCGET, and publish the snapshot status() hands out."""
+        """MTIOCGET, and publish the snapshot status() hands out.
+
+        st flushes its buffer before it answers MTIOCGET. After a write in variable-block mode that
+        means waiting for the asynchronous write behind, and when that one met early warning (ENOSPC)
+        or failed (EIO), MTIOCGET fails with it and st forgets it. The outcome is kept here for the
+        next operation, as st would have reported it, and the status asked again."""
         try:
             state = dev.get()
         except OSError as exc:
-            self._mtget = None
-            self._snapshot = self._offline_status()
-            raise DriveIOError(
-                f"drive {self.name}: reading the status of {self.device} failed: {_strerror(exc)}"
-            ) from exc
+            if not (self._writing and exc.errno in (errno.ENOSPC, errno.EIO)):
+                self._mtget = None
+                self._snapshot = self._offline_status()
+                raise DriveIOError(
+                    f"drive {self.name}: reading the status of {self.device} failed: {_strerror(exc)}"
+                ) from exc
+            self._writing = False
+            self._deferred_write_error = exc.errno
+            self._past_early_warning |= exc.errno == errno.ENOSPC
+            return self._refresh(dev)
         self._mtget = state
+        self._past_early_warning |= bool(state.flags & Gstat.EOT)
         self._snapshot = self._status_from(state, dev.read_only)
         self._refreshed_at = self._clock()
         self._buffered = False
@@ -569,7 +607,7 @@ class StDrive(Drive):
             block_size=state.block_size,
             bot=bool(flags & Gstat.BOT),
             eod=bool(flags & Gstat.EOD),
-            eot=bool(flags & Gstat.EOT),
+            eot=bool(flags & Gstat.EOT) or self._past_early_warning,
             at_filemark=bool(flags & Gstat.EOF),
             cleaning_requested=bool(flags & Gstat.CLN),
         )
@@ -617,10 +655,11 @@ class StDrive(Drive):
                 )
         return size
 
-    def _read(self, dev: TapeDevice, size: int, before: MtGet) -> bytes:
+    def _read(self, dev: TapeDevice, size: int, before: MtGet) -> tuple[bytes, int]:
+        """One read(); returns the data and the buffer size it was given."""
         while True:
             try:
-                return dev.read(size)
+                return dev.read(size), size
             except OSError as exc:
                 if exc.errno == errno.EINVAL and not before.block_size and size > MIN_READ_LIMIT:
                     size = self._read_limit = max(MIN_READ_LIMIT, size // 2)  # larger than the drive's largest block
@@ -646,6 +685,9 @@ class StDrive(Drive):
         if exc.errno in (errno.EROFS, errno.EACCES, errno.EBADF):
             return WriteProtected(f"drive {self.name}: the cartridge is write-protected")
         if exc.errno == errno.ENOSPC:
+            self._past_early_warning = True
+            if self._mtget is not None:
+                self._snapshot = self._status_from(self._mtget, dev.read_only)
             return EndOfMedium(
                 f"drive {self.name}: past the early warning near the end of the tape; "
                 "close the set with a short trailer and a filemark"
