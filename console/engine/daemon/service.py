@@ -140,7 +140,8 @@ class TapeService:
         if not barcode:
             raise BadRequest("load needs the barcode on the cartridge's sticker")
         with slot.hold(f"loading {barcode}") as drive:
-            if drive.status().online:
+            already = drive.status().online
+            if already and slot.config.kind == "virtual":
                 raise Refused(f"drive {drive_name} already holds {slot.loaded.barcode if slot.loaded else 'a tape'}: "
                               "eject it first")
             for other in self.slots.values():
@@ -151,7 +152,8 @@ class TapeService:
                 raise Refused(f"tape {barcode} is offsite ({known['location'].split(':', 1)[1]}): "
                               "bring it back (tapeconsole onsite) first")
             try:
-                drive.load(barcode)
+                if not already:  # a real drive already holding a tape: the operator names its sticker
+                    drive.load(barcode)
             except DriveError as exc:
                 raise Refused(f"cannot load {barcode} into {drive_name}: {exc}") from None
             loaded_barcode = drive.status().barcode or barcode
