@@ -9,8 +9,9 @@ header block of the file's member, `data_offset` its first data byte).
 Writers batch rows and insert them from their own thread and connection, one transaction per batch,
 so the tar producer never waits on SQLite; readers use WAL snapshots and never block the writer.
 Trigrams cost more to build than the rows themselves, so they are not built while a backup streams:
-update_trigrams() adds the paths new since its last run (call it when the drive is idle). Until then
-a search still finds those paths, by scanning just them.
+update_trigrams() adds the paths new since its last run, by default from a low-priority background
+thread started when a writer closes. Until then a search still finds those paths, by scanning just
+them.
 
 Glob patterns follow SQLite GLOB: `*` (also across `/`), `?`, `[a-z]`, `[^...]`, case-sensitive;
 `ignore_case=True` matches ASCII letters in either case.
@@ -18,7 +19,10 @@ Glob patterns follow SQLite GLOB: `*` (also across `/`), `?`, `[a-z]`, `[^...]`,
 
 from __future__ import annotations
 
+import contextlib
 import gzip
+import logging
+import os
 import queue
 import sqlite3
 import threading
@@ -27,6 +31,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+
+log = logging.getLogger(__name__)
 
 BATCH_ROWS = 20_000
 _WILDCARDS = "*?["
@@ -182,12 +188,13 @@ class FileIndex:
         self.close()
 
     # ---- writing
-    def writer(self, set_id: str, *, batch_rows: int = BATCH_ROWS) -> IndexWriter:
-        """A writer for one set; an existing set of that id is replaced."""
+    def writer(self, set_id: str, *, batch_rows: int = BATCH_ROWS, build_trigrams: bool = True) -> IndexWriter:
+        """A writer for one set; an existing set of that id is replaced. With `build_trigrams`, closing
+        it complete starts a background thread (lowest CPU priority) that runs update_trigrams()."""
         self.delete_set(set_id)
         with self._lock:
             self._db.execute("INSERT INTO sets(set_id, created) VALUES (?, ?)", (set_id, time.time()))
-        return IndexWriter(self.path, set_id, batch_rows=batch_rows)
+        return IndexWriter(self.path, set_id, batch_rows=batch_rows, build_trigrams=build_trigrams)
 
     def delete_set(self, set_id: str) -> int:
         """Forget a set (its tape was recycled); returns how many files it held."""
@@ -321,10 +328,28 @@ class FileIndex:
         """The set's index as gzipped TSV (offset, data_offset, size, mtime, path), for writing onto
         the tape next to the data so the tape alone tells what it holds."""
         lines = ["offset\tdata_offset\tsize\tmtime\tpath\n"]
-        lines += [
-            f"{f.offset}\t{f.data_offset}\t{f.size}\t{f.mtime:.9f}\t{f.path}\n" for f in self.files(set_id)
-        ]
+        lines += [f"{f.offset}\t{f.data_offset}\t{f.size}\t{f.mtime:.9f}\t{f.path}\n" for f in self.files(set_id)]
         return gzip.compress("".join(lines).encode("utf-8"), compresslevel=6, mtime=0)
+
+
+def build_trigrams_later(db_path: Path) -> threading.Thread:
+    """update_trigrams() in a daemon thread at the lowest CPU priority; failures are logged."""
+
+    def run() -> None:
+        with contextlib.suppress(OSError):  # Linux: a thread id sets that thread's nice value alone
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+        try:
+            index = FileIndex(db_path)
+            try:
+                index.update_trigrams()
+            finally:
+                index.close()
+        except Exception as exc:  # a search still works without trigrams, only slower
+            log.warning("building file index trigrams in %s failed: %s", db_path, exc)
+
+    thread = threading.Thread(target=run, name="fileindex-trigrams", daemon=True)
+    thread.start()
+    return thread
 
 
 class IndexWriter:
@@ -334,8 +359,13 @@ class IndexWriter:
     error from the insert thread is raised by the next add(), flush() or close().
     """
 
-    def __init__(self, db_path: Path, set_id: str, *, batch_rows: int = BATCH_ROWS) -> None:
+    def __init__(
+        self, db_path: Path, set_id: str, *, batch_rows: int = BATCH_ROWS, build_trigrams: bool = True
+    ) -> None:
         self.set_id = set_id
+        self._db_path = db_path
+        self._build_trigrams = build_trigrams
+        self.trigram_thread: threading.Thread | None = None
         self._batch_rows = batch_rows
         self._rows: list[tuple[str, int, float, int, int]] = []
         self._queue: queue.Queue[list[tuple[str, int, float, int, int]] | None] = queue.Queue(maxsize=4)
@@ -382,12 +412,13 @@ class IndexWriter:
         try:
             self._raise_pending()
             self._db.execute(
-                "UPDATE sets SET complete = ?, files = (SELECT count(*) FROM entries WHERE set_key = ?) "
-                "WHERE key = ?",
+                "UPDATE sets SET complete = ?, files = (SELECT count(*) FROM entries WHERE set_key = ?) WHERE key = ?",
                 (int(complete), self._set_key, self._set_key),
             )
         finally:
             self._db.close()
+        if complete and self._build_trigrams:
+            self.trigram_thread = build_trigrams_later(self._db_path)
 
     def __enter__(self) -> IndexWriter:
         return self

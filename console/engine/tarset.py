@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import struct
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -35,7 +36,9 @@ MANIFEST_VERSION = 1
 _RESERVED_MANIFEST_KEYS = frozenset({"format", "format_version", "record_size", "members"})
 
 _ZEROS = memoryview(bytes(BLOCK * 2))
-_USTAR_MAX_OCTAL = {8: 0o7777777, 12: 0o77777777777}
+_MAX_OCTAL_8 = 0o7777777
+_MAX_OCTAL_12 = 0o77777777777
+_USTAR_MAX_OCTAL = {8: _MAX_OCTAL_8, 12: _MAX_OCTAL_12}
 
 REGTYPE = b"0"
 SYMTYPE = b"2"
@@ -92,10 +95,6 @@ def _format_mtime(mtime: float | int) -> str:
     return text[:-2] if text.endswith(".0") else text
 
 
-def _octal_field(value: int, width: int) -> bytes:
-    return b"%0*o\0" % (width - 1, value)
-
-
 def _fits_octal(value: int, width: int) -> bool:
     return 0 <= value <= _USTAR_MAX_OCTAL[width]
 
@@ -105,6 +104,12 @@ def _ascii_field(raw: bytes, width: int) -> tuple[bytes, bool]:
     if len(raw) <= width and raw.isascii():
         return raw, False
     return raw[:width].decode("ascii", "replace").encode("ascii", "replace"), True
+
+
+_USTAR = struct.Struct("100s8s8s8s12s12s8sc100s8s32s32s8s8s155s12x")
+_NO_CHECKSUM = b" " * 8
+_USTAR_MAGIC = b"ustar\x0000"
+_ZERO_DEV = b"0000000\0"
 
 
 def _ustar_block(
@@ -119,23 +124,35 @@ def _ustar_block(
     uname: bytes,
     gname: bytes,
 ) -> bytes:
-    header = bytearray(BLOCK)
-    header[0 : len(name)] = name
-    header[100:108] = _octal_field(mode & 0o7777, 8)
-    header[108:116] = _octal_field(uid, 8)
-    header[116:124] = _octal_field(gid, 8)
-    header[124:136] = _octal_field(size, 12)
-    header[136:148] = _octal_field(mtime, 12)
-    header[148:156] = b" " * 8
-    header[156:157] = typeflag
-    header[157 : 157 + len(linkname)] = linkname
-    header[257:265] = b"ustar\x0000"
-    header[265 : 265 + len(uname)] = uname
-    header[297 : 297 + len(gname)] = gname
-    header[329:337] = _octal_field(0, 8)
-    header[337:345] = _octal_field(0, 8)
-    header[148:156] = b"%06o\0 " % sum(header)
-    return bytes(header)
+    fields = [
+        name,
+        b"%07o\0" % (mode & 0o7777),
+        b"%07o\0" % uid,
+        b"%07o\0" % gid,
+        b"%011o\0" % size,
+        b"%011o\0" % mtime,
+        _NO_CHECKSUM,
+        typeflag,
+        linkname,
+        _USTAR_MAGIC,
+        uname,
+        gname,
+        _ZERO_DEV,
+        _ZERO_DEV,
+        b"",
+    ]
+    fields[6] = b"%06o\0 " % sum(_USTAR.pack(*fields))
+    return _USTAR.pack(*fields)
+
+
+def _has_surrogates(text: str) -> bool:
+    if text.isascii():
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def tar_header(
@@ -158,6 +175,20 @@ def tar_header(
     8 GiB and up, mtimes with a fraction (a float mtime is written exactly) or before 1970, large ids,
     long user and group names, plus any `pax` records the caller adds. The result is a multiple of 512.
     """
+    if not pax and not linkname and type(mtime) is int:  # the common case: one plain ustar block
+        raw_name = _encode_name(name)
+        raw_user, raw_group = uname.encode("utf-8", "surrogateescape"), gname.encode("utf-8", "surrogateescape")
+        if (
+            len(raw_name) <= 100
+            and len(raw_user) <= 32
+            and len(raw_group) <= 32
+            and (raw_name + raw_user + raw_group).isascii()
+            and 0 <= size <= _MAX_OCTAL_12
+            and 0 <= mtime <= _MAX_OCTAL_12
+            and 0 <= uid <= _MAX_OCTAL_8
+            and 0 <= gid <= _MAX_OCTAL_8
+        ):
+            return _ustar_block(raw_name, mode, uid, gid, size, mtime, typeflag, b"", raw_user, raw_group)
     records: dict[str, bytes] = {}
     raw_name = _encode_name(name)
     name_field, need = _ascii_field(raw_name, 100)
@@ -183,7 +214,7 @@ def tar_header(
         fields[key], need = _ascii_field(raw, 32)
         if need:
             records[key] = raw
-    if any("\udc80" <= ch <= "\udcff" for ch in name + linkname):
+    if _has_surrogates(name) or _has_surrogates(linkname):
         records["hdrcharset"] = b"BINARY"
     for key, value in (pax or {}).items():
         if "=" in key or not key.isascii() or not key:
@@ -722,6 +753,7 @@ def _manifest_digests(manifest: Mapping[str, Any]) -> dict[str, str]:
 
 def read_set(path: str | os.PathLike[str], record_size: int = RECORD_SIZE) -> Iterator[SetMember]:
     """Members of a set stored in a plain file (tests, a tape file copied with dd)."""
+
     def records() -> Iterator[bytes]:
         with open(path, "rb") as f:
             while record := f.read(record_size):

@@ -8,16 +8,16 @@ import json
 import os
 import shutil
 import subprocess
-import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from console.cli.main import main
 from tests.drives.st_backend import configured_tapes, open_blank_drive
 from tests.hil.conftest import IN_GUEST, hil_drives
 
-REPO = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.hil, pytest.mark.skipif(not IN_GUEST, reason="runs inside the HIL guest")]
 
 SITE = """
@@ -46,20 +46,28 @@ eject_when_done = false
 
 
 class Cli:
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.env = {**os.environ, "PYTHONPATH": str(REPO)}
+    """The tapeconsole command, run in this process (imports over 9p under TCG are slow: pay them once);
+    the daemon it starts is a process of its own."""
 
-    def __call__(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run([sys.executable, "-m", "console", "--config", str(self.folder / "config.toml"), *args],
-                              capture_output=True, text=True, env=self.env, cwd=self.folder, timeout=600)
-        if check and done.returncode != 0:
-            raise AssertionError(f"tapeconsole {' '.join(args)} exited {done.returncode}: {done.stderr}")
-        return done
+    def __init__(self, folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        self.folder = folder
+        self.capsys = capsys
+
+    def __call__(self, *args: str, check: bool = True) -> tuple[int, str, str]:
+        self.capsys.readouterr()
+        code = main(["--config", str(self.folder / "config.toml"), *args])
+        out, err = self.capsys.readouterr()
+        if check and code != 0:
+            raise AssertionError(f"tapeconsole {' '.join(args)} exited {code}: {err}\n{self.daemon_log()}")
+        return code, out, err
+
+    def daemon_log(self) -> str:
+        log = self.folder / "var" / "daemon.log"
+        return log.read_text()[-4000:] if log.exists() else "(no daemon log)"
 
 
 @pytest.fixture
-def site(tmp_path: Path) -> Iterator[tuple[Cli, Path, str]]:
+def site(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Iterator[tuple[Cli, Path, str]]:
     device = Path("/dev/nst1")
     tape = next(t for t in configured_tapes() if t.device == device)
     open_blank_drive(tape).close()  # a blank cartridge in the drive
@@ -71,7 +79,7 @@ def site(tmp_path: Path) -> Iterator[tuple[Cli, Path, str]]:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes((name.encode() * (size // len(name) + 1))[:size] if name.endswith(("eml", "csv"))
                          else os.urandom(size))
-    cli = Cli(tmp_path)
+    cli = Cli(tmp_path, capsys)
     try:
         yield cli, device, barcode
     finally:
@@ -80,15 +88,22 @@ def site(tmp_path: Path) -> Iterator[tuple[Cli, Path, str]]:
 
 def test_cli_label_backup_eject_load_read_and_gnu_tar_on_the_device(site, tmp_path: Path) -> None:
     cli, device, barcode = site
-    assert "blank" in cli("load", "lto5", barcode).stdout
+    assert "blank" in cli("load", "lto5", barcode)[1]
     cli("label", "lto5", barcode, "--pool", "files-daily")
-    cli("backup", "nightly-files", "--wait")
-    sets = json.loads(cli("sets", "--json").stdout)
+    cli("backup", "nightly-files")
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        run = json.loads(cli("jobs", "--json")[1])[-1]
+        if run["state"] in ("done", "failed", "cancelled", "interrupted"):
+            break
+        time.sleep(2)
+    assert run["state"] == "done", f"{run}\n{cli.daemon_log()}"
+    sets = json.loads(cli("sets", "--json")[1])
     assert [(s["file"], s["state"]) for s in sets] == [(1, "complete")]
     cli("eject", "lto5")
-    drives = json.loads(cli("drives", "--json").stdout)
+    drives = json.loads(cli("drives", "--json")[1])
     assert drives[0]["kind"] == "st" and drives[0]["loaded"] is None
-    assert f"label {barcode} (pool files-daily)" in cli("load", "lto5", barcode).stdout
+    assert f"label {barcode} (pool files-daily)" in cli("load", "lto5", barcode)[1]
     cli("read", "lto5", "--file", "1", "--output", str(tmp_path / "set1.tar"))
     listing = subprocess.run(["tar", "-b", "512", "-tf", str(tmp_path / "set1.tar")], capture_output=True, text=True,
                              check=True).stdout.split()

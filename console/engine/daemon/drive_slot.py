@@ -42,9 +42,11 @@ class DriveSlot:
         return self.config.name
 
     @contextmanager
-    def hold(self, activity: str) -> Iterator[Drive]:
-        """Take the drive for one operation, or refuse at once naming what holds it."""
-        if not self._lock.acquire(blocking=False):
+    def hold(self, activity: str, wait: float = 0.0) -> Iterator[Drive]:
+        """Take the drive for one operation; when another holds it, wait up to `wait` seconds, then
+        refuse naming what holds it."""
+        taken = self._lock.acquire(timeout=wait) if wait > 0 else self._lock.acquire(blocking=False)
+        if not taken:
             raise Refused(f"drive {self.name} is busy: {self.activity or 'another operation'}")
         self.activity, self.activity_since = activity, time.monotonic()
         try:

@@ -21,6 +21,7 @@ from console.engine.jobs.manager import EventHook, JobManager, MemberBuilder
 from console.engine.tapeformat.label import TapeLabel, check_label_text
 
 log = logging.getLogger("tapeconsole.daemon")
+SHORT_WAIT = 15.0  # an operator's operation waits this long for a short one (identifying a tape) to end
 
 
 class TapeService:
@@ -139,7 +140,7 @@ class TapeService:
         barcode = barcode.strip().upper()
         if not barcode:
             raise BadRequest("load needs the barcode on the cartridge's sticker")
-        with slot.hold(f"loading {barcode}") as drive:
+        with slot.hold(f"loading {barcode}", wait=SHORT_WAIT) as drive:
             already = drive.status().online
             if already and slot.config.kind == "virtual":
                 raise Refused(f"drive {drive_name} already holds {slot.loaded.barcode if slot.loaded else 'a tape'}: "
@@ -180,7 +181,7 @@ class TapeService:
 
     def eject(self, drive_name: str, user: str) -> dict[str, Any]:
         slot = self.slot(drive_name)
-        with slot.hold("ejecting") as drive:
+        with slot.hold("ejecting", wait=SHORT_WAIT) as drive:
             if not drive.status().online:
                 raise Refused(f"drive {drive_name} holds no tape")
             barcode = drive.eject() or (slot.loaded.barcode if slot.loaded else None)
@@ -193,7 +194,7 @@ class TapeService:
 
     def rewind(self, drive_name: str, user: str) -> dict[str, Any]:
         slot = self.slot(drive_name)
-        with slot.hold("rewinding") as drive:
+        with slot.hold("rewinding", wait=SHORT_WAIT) as drive:
             if not drive.status().online:
                 raise Refused(f"drive {drive_name} holds no tape")
             drive.rewind()
@@ -204,7 +205,7 @@ class TapeService:
         problem = check_label_text(text)
         if problem:
             raise BadRequest(problem)
-        with slot.hold(f"labelling {text}") as drive:
+        with slot.hold(f"labelling {text}", wait=SHORT_WAIT) as drive:
             status = drive.status()
             if not status.online or slot.loaded is None:
                 raise Refused(f"drive {drive_name} holds no tape")

@@ -159,15 +159,9 @@ def position_at_file(drive: Drive, number: int) -> None:
             raise Refused(f"tape file {number} does not exist on this tape ({exc})") from None
 
 
-def close_dangling_file(drive: Drive) -> bool:
-    """Go to end of data; if the last tape file has no filemark (a crash or power loss cut a set short),
-    write one, so the next set starts a tape file of its own. True when a filemark was added."""
-    drive.end_of_data()
-    try:
-        drive.space_records(-1)
-    except (DriveIOError, BlankTape):  # a filemark (or the beginning of the tape) just before end of data
-        drive.end_of_data()
-        return False
+
+def close_cut_file(drive: Drive) -> None:
+    """A set that a crash or power loss cut short has no filemark after it: space to end of data and
+    write one, so the next set starts a tape file of its own."""
     drive.end_of_data()
     drive.write_filemarks(1)
-    return True

@@ -294,10 +294,15 @@ class BackupJob:
     def _write_one_set(self, drive: Drive, tape: dict[str, Any], previous_set: int | None) -> tuple[SetOutcome, int]:
         run, inv, cfg = self.run, self.ctx.inventory, self.ctx.drive_config
         drive.set_block_size(0)
-        if tape_ops.close_dangling_file(drive):
-            run.notes.append(f"tape {tape['label']}: closed a tape file cut short by an earlier interruption")
-            log.warning("tape %s: the last tape file had no filemark (interrupted set): closed it", tape["label"])
         live = [s for s in inv.sets(barcode=tape["barcode"]) if s["state"] != "overwritten"]
+        if live and live[-1].get("cut") and not live[-1].get("closed"):
+            tape_ops.close_cut_file(drive)  # the set a crash cut short gets its filemark first
+            inv.update_set(live[-1]["id"], closed=True)
+            run.notes.append(f"tape {tape['label']}: closed tape file {live[-1]['file']}, cut short by an interruption")
+            log.warning("tape %s: set %d (file %d) was cut short: wrote its filemark", tape["label"], live[-1]["id"],
+                        live[-1]["file"])
+        else:
+            drive.end_of_data()
         file_number = len(live) + 1
         status = drive.status()
         if 0 < status.file_number < 1_000_000 and status.file_number != file_number:

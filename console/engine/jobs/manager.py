@@ -87,7 +87,7 @@ class JobManager:
         for s in self.inventory.sets():
             if s["state"] == "writing":
                 self.inventory.update_set(
-                    s["id"], state="incomplete",
+                    s["id"], state="incomplete", cut=True,
                     error="interrupted: the daemon stopped while this set was written; what reached the tape "
                           "before it is kept, the set has no manifest",
                 )
