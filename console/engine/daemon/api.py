@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from console.engine.daemon.api_restore import restore_routes
 from console.engine.daemon.errors import BadRequest, Refused
 from console.engine.daemon.events import EventLog, SystemSampler
 from console.engine.daemon.service import TapeService
@@ -224,4 +225,5 @@ def build_app(service: TapeService, *, on_stop: Callable[[], None] | None = None
         Route(f"{v}/system", _errors(system)),
         Route(f"{v}/daemon/stop", _errors(stop), methods=["POST"]),
     ]
+    routes += restore_routes(service, service.restores)
     return Starlette(routes=routes)

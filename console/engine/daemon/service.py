@@ -18,6 +18,7 @@ from console.engine.drives.base import BlankTape, Drive, DriveError
 from console.engine.drives.factory import build_drives
 from console.engine.inventory import Inventory
 from console.engine.jobs.manager import EventHook, JobManager, MemberBuilder
+from console.engine.restore.manager import RestoreManager
 from console.engine.tapeformat.label import TapeLabel, check_label_text
 
 log = logging.getLogger("tapeconsole.daemon")
@@ -59,6 +60,12 @@ class TapeService:
             recheck_seconds=recheck_seconds, on_event=on_event,
         )
         self.interrupted = self.jobs.recover()
+        self.restores = RestoreManager(
+            config, self.inventory, self.slots,
+            autoload=self._autoload if self.shelf is not None else None,
+            xo_client=getattr(members_for, "xo_client", None),
+            jobs=self.jobs,
+        )
         self.scheduler: Any = None  # set by the daemon when it runs the schedule
 
     def _autoload(self, drive: Drive, barcode: str) -> None:
@@ -73,6 +80,7 @@ class TapeService:
 
     def close(self) -> None:
         self.jobs.close()
+        self.restores.close()
         for slot in self.slots.values():
             try:
                 slot.drive.close()
