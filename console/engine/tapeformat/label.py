@@ -54,9 +54,10 @@ def check_label_text(text: str) -> str | None:
     return None
 
 
-def readme_text(label: TapeLabel) -> str:
+def readme_text(label: TapeLabel, record_size: int = 262144) -> str:
     template = (Path(__file__).with_name("README.txt.in")).read_text(encoding="utf-8")
-    return template.format(label=label.label, pool=label.pool, generation=label.generation, created=label.created)
+    return template.format(label=label.label, pool=label.pool, generation=label.generation, created=label.created,
+                           record_kib=record_size // 1024, blocking=record_size // 512)
 
 
 def build_label_file(label: TapeLabel, record_size: int) -> bytes:
@@ -66,7 +67,7 @@ def build_label_file(label: TapeLabel, record_size: int) -> bytes:
     with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
         for name, data in (
             (LABEL_MEMBER, json.dumps(label.to_json(), indent=2).encode() + b"\n"),
-            (README_MEMBER, readme_text(label).encode()),
+            (README_MEMBER, readme_text(label, record_size).encode()),
         ):
             info = tarfile.TarInfo(name)
             info.size = len(data)
