@@ -172,7 +172,7 @@ class TapeService:
                 self.inventory.register_cartridge(
                     loaded_barcode,
                     status.media_generation or slot.config.generation,
-                    self._capacity_for(status.media_generation),
+                    self._capacity_for(status.media_generation or slot.config.generation),
                     f"drive:{drive_name}",
                     write_protected=status.write_protected,
                 )
@@ -181,11 +181,12 @@ class TapeService:
         log.info("load drive=%s barcode=%s label=%s", drive_name, loaded_barcode, slot.loaded.label)
         return slot.describe()
 
-    def _capacity_for(self, generation: str | None) -> int:
+    def _capacity_for(self, generation: str) -> int:
+        """Native capacity of a cartridge (a virtual shelf's own, scaled-down figure when it has one)."""
         native = {"LTO-3": 400, "LTO-4": 800, "LTO-5": 1500, "LTO-6": 2500, "LTO-7": 6000, "LTO-8": 12000}
         if self.config.shelf and generation in self.config.shelf.capacity_bytes:
             return self.config.shelf.capacity_bytes[generation]
-        return native.get(generation or "", 0) * 1000**3
+        return native[generation] * 1000**3
 
     def eject(self, drive_name: str, user: str) -> dict[str, Any]:
         slot = self.slot(drive_name)
