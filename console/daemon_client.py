@@ -22,7 +22,7 @@ from console.engine.config import Config
 
 USER_HEADER = "X-Tapeconsole-User"
 BASE_URL = "http://tapeconsole/v1"
-START_TIMEOUT = 30.0
+START_TIMEOUT = float(os.environ.get("TAPECONSOLE_START_TIMEOUT", "60"))  # seconds for a new daemon to answer
 
 
 class DaemonError(Exception):
