@@ -35,6 +35,7 @@ from types import TracebackType
 log = logging.getLogger(__name__)
 
 BATCH_ROWS = 20_000
+SCHEMA_VERSION = 1
 _WILDCARDS = "*?["
 
 _SCHEMA = """
@@ -78,6 +79,7 @@ END;
 _RESULT_COLUMNS = "s.set_id, p.path, e.size, e.mtime, e.offset, e.data_offset"
 _TRIGRAM_HIGH = "(SELECT value FROM meta WHERE key = 'trigram_high')"
 TRIGRAM_BATCH = 50_000
+_TSV_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n"})
 
 
 class FileIndexError(Exception):
@@ -170,12 +172,14 @@ class FileIndex:
         self._db = _connect(self.path)
         self._lock = threading.Lock()
         with self._lock:
-            self._db.executescript(_SCHEMA)
-            try:
-                self._db.executescript(_TRIGRAM_SCHEMA)
-                self.trigrams = True
-            except sqlite3.OperationalError:  # an SQLite built without FTS5: globs scan instead
-                self.trigrams = False
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            if version < SCHEMA_VERSION:  # a new database: opening an existing one writes nothing
+                self._db.executescript(_SCHEMA)
+                with contextlib.suppress(sqlite3.OperationalError):  # SQLite without FTS5: globs scan
+                    self._db.executescript(_TRIGRAM_SCHEMA)
+                self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            found = "SELECT 1 FROM sqlite_master WHERE name = 'path_trigrams'"
+            self.trigrams = self._db.execute(found).fetchone() is not None
 
     def close(self) -> None:
         with self._lock:
@@ -239,18 +243,19 @@ class FileIndex:
         return None if row is None else IndexedFile(*row)
 
     def files(self, set_id: str) -> Iterator[IndexedFile]:
-        """Every file of a set in inner-tar order."""
-        with self._lock:
-            row = self._db.execute("SELECT key FROM sets WHERE set_id = ?", (set_id,)).fetchone()
-            if row is None:
-                return
-            rows = self._db.execute(
-                f"SELECT {_RESULT_COLUMNS} FROM entries e JOIN paths p ON p.id = e.path_id "
-                "JOIN sets s ON s.key = e.set_key WHERE e.set_key = ? ORDER BY e.offset",
-                row,
-            ).fetchall()
-        for r in rows:
-            yield IndexedFile(*r)
+        """Every file of a set in inner-tar order, streamed from a snapshot (its own connection)."""
+        db = _connect(self.path)
+        try:
+            cursor = db.execute(
+                f"SELECT {_RESULT_COLUMNS} FROM sets s CROSS JOIN entries e ON e.set_key = s.key "
+                "JOIN paths p ON p.id = e.path_id WHERE s.set_id = ? ORDER BY e.offset",
+                (set_id,),
+            )
+            while rows := cursor.fetchmany(10_000):
+                for r in rows:
+                    yield IndexedFile(*r)
+        finally:
+            db.close()
 
     def search(
         self, pattern: str, *, set_id: str | None = None, limit: int | None = 1000, ignore_case: bool = False
@@ -325,10 +330,14 @@ class FileIndex:
         return done
 
     def listing_tsv_gz(self, set_id: str) -> bytes:
-        """The set's index as gzipped TSV (offset, data_offset, size, mtime, path), for writing onto
-        the tape next to the data so the tape alone tells what it holds."""
+        """The set's index as gzipped TSV (offset, data_offset, size, mtime, path; backslash, tab and
+        newline in paths escaped as \\\\, \\t, \\n), for writing onto the tape next to the data so the tape
+        alone tells what it holds."""
         lines = ["offset\tdata_offset\tsize\tmtime\tpath\n"]
-        lines += [f"{f.offset}\t{f.data_offset}\t{f.size}\t{f.mtime:.9f}\t{f.path}\n" for f in self.files(set_id)]
+        lines += [
+            f"{f.offset}\t{f.data_offset}\t{f.size}\t{f.mtime:.9f}\t{f.path.translate(_TSV_ESCAPES)}\n"
+            for f in self.files(set_id)
+        ]
         return gzip.compress("".join(lines).encode("utf-8"), compresslevel=6, mtime=0)
 
 

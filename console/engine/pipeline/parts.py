@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
+MAX_PARTS = 9999  # NAME.part0001 .. NAME.part9999: beyond, `cat NAME.part*` would not sort in order
+
 
 class SourceStreamError(Exception):
     """A source stream ended short or ran long; str() names the member and the byte offset."""
@@ -144,6 +146,8 @@ class MemberCursor:
             self._reader = ChunkReader(stream)
         reader = self._reader
         first = self._next_index == 0
+        if self._next_index > MAX_PARTS:
+            raise SourceStreamError(f"{member.name}: more than {MAX_PARTS} parts: raise part_mib for this job")
         if member.length is not None:
             left = member.length - self._offset
             size = min(left, limit)

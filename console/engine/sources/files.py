@@ -38,7 +38,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 from console.engine.fileindex import FileIndex, IndexWriter
-from console.engine.member_parts import DEFAULT_PART_SIZE, MemberPart, buffered_parts
 from console.engine.tarset import BLOCK, DIRTYPE, SYMTYPE, Buffer, tar_header
 
 MEMBER_NAME = "backup.tar.gz"
@@ -630,10 +629,6 @@ class FilesSource:
                 except Exception:
                     if complete:
                         raise
-
-    def parts(self, part_size: int = DEFAULT_PART_SIZE) -> Iterator[MemberPart]:
-        """The stream as member parts (one member `backup.tar.gz` when it fits in one part)."""
-        return buffered_parts(self.member_name, self.chunks(), part_size)
 
     def summary(self) -> dict[str, Any]:
         """For the set's manifest: what was backed up, how, and what went wrong."""

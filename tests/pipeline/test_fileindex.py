@@ -1,0 +1,200 @@
+"""The file index: sets of files in SQLite, found again by glob."""
+
+from __future__ import annotations
+
+import gzip
+import random
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from console.engine.fileindex import FileIndex, FileIndexError, IndexedFile, storable_path
+
+PATHS = [
+    "mail/alice/Maildir/cur/1700000000.M1P2.mail,S=100:2,S",
+    "mail/alice/Maildir/.Sent/cur/1700000001.M3P4.mail,S=200:2,S",
+    "mail/bob/Maildir/new/1700000002.M5P6.mail,S=300",
+    "share/Finance/2024/Invoices/INV-2024-0001.pdf",
+    "share/Finance/2024/Invoices/inv-2024-0002.PDF",
+    "share/Finance/Übersicht Budget 2024.txt",
+    "share/Sales/Reports/Q3-2024 sales.csv",
+    "share/50%_done [draft].txt",
+]
+
+
+def fill(index: FileIndex, set_id: str, paths: list[str], batch_rows: int = 3) -> None:
+    with index.writer(set_id, batch_rows=batch_rows, build_trigrams=False) as writer:
+        for i, path in enumerate(paths):
+            writer.add(path, 100 + i, 1_700_000_000.5 + i, i * 2048, i * 2048 + 512)
+
+
+@pytest.fixture
+def index(tmp_path: Path) -> FileIndex:
+    idx = FileIndex(tmp_path / "index.db")
+    fill(idx, "monday", PATHS)
+    fill(idx, "tuesday", PATHS[:4])
+    return idx
+
+
+def paths(result: list[IndexedFile]) -> list[str]:
+    return sorted({f.path for f in result})
+
+
+@pytest.mark.parametrize("trigrams_built", [False, True])
+def test_globs(index: FileIndex, trigrams_built: bool) -> None:
+    if trigrams_built:
+        assert index.update_trigrams() == len(PATHS)
+    assert paths(index.search("mail/alice/*")) == sorted(PATHS[:2])
+    assert paths(index.search("*.pdf")) == [PATHS[3]]
+    assert paths(index.search("*.pdf", ignore_case=True)) == sorted(PATHS[3:5])
+    assert paths(index.search("*Invoices/*")) == sorted(PATHS[3:5])
+    assert paths(index.search("*/new/*")) == [PATHS[2]]
+    assert paths(index.search("*Übersicht*")) == [PATHS[5]]
+    assert paths(index.search("*[0-9]sales*")) == []
+    assert paths(index.search("*Q[34]-2024*")) == [PATHS[6]]
+    assert paths(index.search("*50%_done*", ignore_case=True)) == [PATHS[7]]
+    assert paths(index.search("*50%_DONE*", ignore_case=True)) == [PATHS[7]]
+    assert paths(index.search("*5?%*")) == [PATHS[7]]
+    assert paths(index.search("*5%*")) == []  # % and _ are no wildcards in a glob
+    assert paths(index.search("*5%*", ignore_case=True)) == []
+    assert paths(index.search("*0_*", ignore_case=True)) == []
+    assert paths(index.search("?hare/*")) == sorted(PATHS[3:])
+
+
+def test_results_carry_set_size_mtime_offsets(index: FileIndex) -> None:
+    hits = index.search("*INV-2024-0001.pdf")
+    assert sorted(h.set_id for h in hits) == ["monday", "tuesday"]
+    assert hits[0] == IndexedFile(hits[0].set_id, PATHS[3], 103, 1_700_000_003.5, 3 * 2048, 3 * 2048 + 512)
+    assert [h.set_id for h in index.search("*.csv")] == ["monday"]
+    assert index.search("*INV*", set_id="tuesday", ignore_case=True)[0].set_id == "tuesday"
+    assert len(index.search("*", limit=3)) == 3
+    assert index.get("monday", PATHS[6]) is not None and index.get("tuesday", PATHS[6]) is None
+
+
+def test_sets_count_files_delete(index: FileIndex) -> None:
+    index.update_trigrams()
+    assert [(s.set_id, s.files, s.complete) for s in index.sets()] == [("monday", 8, True), ("tuesday", 4, True)]
+    assert index.count() == 12 and index.count("tuesday") == 4
+    assert [f.path for f in index.files("tuesday")] == PATHS[:4]
+    assert index.delete_set("monday") == 8
+    assert paths(index.search("*.csv")) == []
+    assert paths(index.search("*")) == sorted(PATHS[:4])
+    fill(index, "wednesday", ["share/new file.csv"])  # ids are never reused: found before and after trigrams
+    assert paths(index.search("*new file*")) == ["share/new file.csv"]
+    index.update_trigrams()
+    assert paths(index.search("*new file*")) == ["share/new file.csv"]
+
+
+def test_trigrams_are_built_in_the_background_after_a_set(tmp_path: Path) -> None:
+    index = FileIndex(tmp_path / "i.db")
+    with index.writer("s") as writer:
+        for path in PATHS:
+            writer.add(path, 1, 0.0, 0, 512)
+    assert writer.trigram_thread is not None
+    writer.trigram_thread.join(timeout=30)
+    assert index.update_trigrams() == 0  # nothing left to do
+    assert paths(index.search("*Invoices*")) == sorted(PATHS[3:5])
+
+
+def test_rewriting_a_set_replaces_it(index: FileIndex) -> None:
+    fill(index, "monday", ["share/only this.txt"])
+    assert [f.path for f in index.files("monday")] == ["share/only this.txt"]
+
+
+def test_failed_writer_marks_set_incomplete(tmp_path: Path) -> None:
+    index = FileIndex(tmp_path / "i.db")
+    with pytest.raises(RuntimeError), index.writer("broken") as writer:
+        writer.add("a", 1, 0.0, 0, 512)
+        raise RuntimeError("source died")
+    assert [(s.set_id, s.complete, s.files) for s in index.sets()] == [("broken", False, 1)]
+
+
+def test_insert_errors_reach_the_producer(tmp_path: Path) -> None:
+    index = FileIndex(tmp_path / "i.db")
+    writer = index.writer("x", batch_rows=1)
+    with pytest.raises(FileIndexError, match="indexing set 'x' failed"):
+        for i in range(100):
+            writer.add(f"p{i}", None, 0.0, i, i)  # type: ignore[arg-type]  # entries.size is NOT NULL
+            time.sleep(0.01)
+    with pytest.raises(FileIndexError):
+        writer.close()
+
+
+def test_undecodable_names_are_stored_readably(tmp_path: Path) -> None:
+    raw = b"share/caf\xe9.txt".decode("utf-8", "surrogateescape")
+    assert storable_path(raw) == "share/caf\\xe9.txt"
+    index = FileIndex(tmp_path / "i.db")
+    fill(index, "s", [raw])
+    assert paths(index.search("*caf*")) == ["share/caf\\xe9.txt"]
+
+
+def test_listing_for_the_tape(index: FileIndex) -> None:
+    lines = gzip.decompress(index.listing_tsv_gz("tuesday")).decode().splitlines()
+    assert lines[0] == "offset\tdata_offset\tsize\tmtime\tpath"
+    assert lines[1].split("\t") == ["0", "512", "100", "1700000000.500000000", PATHS[0]]
+    assert len(lines) == 5
+    fill(index, "odd", ["share/tab\there", "share/new\nline"])
+    odd = gzip.decompress(index.listing_tsv_gz("odd")).decode().splitlines()
+    assert [line.split("\t")[-1] for line in odd[1:]] == ["share/tab\\there", "share/new\\nline"]
+
+
+segments = st.sampled_from(["mail", "share", "alice", "Maildir", "cur", "INV-2024", "a.b", "Q3", "x_y", "Ünï", "%"])
+random_paths = st.lists(st.lists(segments, min_size=1, max_size=4).map("/".join), min_size=1, max_size=30, unique=True)
+pattern_parts = st.sampled_from(
+    ["*", "?", "[a-m]", "[^0-9]", "mail", "ali", "INV", "/", ".", "cur", "Ün", "Q3", "_", "%"]
+)
+patterns = st.lists(pattern_parts, min_size=1, max_size=5).map("".join)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(stored=random_paths, pattern=patterns, ignore_case=st.booleans(), build=st.booleans())
+def test_search_equals_a_plain_glob_scan(
+    tmp_path: Path, stored: list[str], pattern: str, ignore_case: bool, build: bool
+) -> None:
+    """Whatever route a search takes (index range, trigrams, unindexed tail), it finds what GLOB finds."""
+    db = tmp_path / f"h{random.getrandbits(64)}.db"
+    index = FileIndex(db)
+    fill(index, "s", stored, batch_rows=7)
+    if build:
+        index.update_trigrams()
+    found = paths(index.search(pattern, limit=None, ignore_case=ignore_case))
+    with sqlite3.connect(":memory:") as ref:
+        if ignore_case:
+            expected = sorted(
+                p for p in stored if ref.execute("SELECT lower(?) GLOB lower(?)", (p, pattern)).fetchone()[0]
+            )
+        else:
+            expected = sorted(p for p in stored if ref.execute("SELECT ? GLOB ?", (p, pattern)).fetchone()[0])
+    if ignore_case and any(not c.isascii() for c in pattern + "".join(stored)):
+        # SQLite folds only ASCII letters, in LIKE as in lower(): compare on ASCII-only data
+        expected = [p for p in expected if p.isascii()]
+        found = [p for p in found if p.isascii()]
+    assert found == expected
+    index.close()
+    db.unlink()
+
+
+@pytest.mark.slow
+def test_millions_of_rows_search_under_a_second(tmp_path: Path) -> None:
+    index = FileIndex(tmp_path / "big.db")
+    rng = random.Random(3)
+    words = ["invoice", "report", "budget", "minutes", "offer", "photo", "scan", "letter"]
+    with index.writer("big") as writer:
+        for i in range(2_000_000):
+            user = f"user{i % 300:03d}"
+            if i % 5:
+                path = f"mail/{user}/Maildir/cur/{1_600_000_000 + i}.M{i}P{i % 7919}.mail,S={i % 90000}:2,S"
+            else:
+                path = (
+                    f"share/Projects/{user}/{rng.choice(words)} {i} {rng.choice(words)}.{rng.choice(['pdf', 'xlsx'])}"
+                )
+            writer.add(path, i, 1.6e9 + i, i * 1024, i * 1024 + 512)
+    index.update_trigrams()
+    for pattern in ["*1600123456*", "*.pdf", "*invoice 12*.pdf", "mail/user007/*", "*.M12P*", "*zzz*"]:
+        start = time.perf_counter()
+        index.search(pattern)
+        assert time.perf_counter() - start < 1.0, pattern
