@@ -1,5 +1,5 @@
 """End to end through the CLI on the kernel st driver, in the HIL guest: a daemon with st drives, load,
-label, a backup set, eject, load again, read back, and GNU tar reading the set from the device itself.
+label, a backup set, eject, load again, read back, restore, and GNU tar reading the set from the device.
 """
 
 from __future__ import annotations
@@ -111,6 +111,10 @@ def test_cli_label_backup_eject_load_read_and_gnu_tar_on_the_device(site, tmp_pa
     listing = subprocess.run(["tar", "-b", "512", "-tf", str(tmp_path / "set1.tar")], capture_output=True, text=True,
                              check=True).stdout.split()
     assert listing[-1] == "MANIFEST.json" and listing[0].startswith("backup.tar.gz")
+    cli("restore", str(sets[0]["id"]), "--to", str(tmp_path / "by-tapeconsole"), "--wait")
+    for name in ("mail/alice/cur/1.eml", "share/photo.jpg"):
+        found = list((tmp_path / "by-tapeconsole").rglob(Path(name).name))
+        assert found and found[0].read_bytes() == (tmp_path / "data" / name).read_bytes(), name
     cli("daemon", "stop")
 
     # the README's way: mt and GNU tar straight from the device, no tapeconsole
