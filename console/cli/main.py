@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from console.cli import render
+from console.cli.console_commands import CONSOLE_COMMANDS, add_console_commands
 from console.cli.restore_commands import RESTORE_COMMANDS, add_restore_commands
 from console.daemon_client import DaemonClient, DaemonError, DaemonUnavailable, connect, start_daemon
 from console.engine.config import Config, load_config, resolve_config_path
@@ -103,6 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     xosim.add_argument("--token-file", metavar="PATH", help="write the session token there (mode 0600)")
 
     add_restore_commands(sub)
+    add_console_commands(sub)
 
     sub.add_parser("console", help="open the console (the default)")
     return parser
@@ -291,6 +293,7 @@ def cmd_console(config: Config, args: argparse.Namespace) -> int:
 
 COMMANDS: dict[str, Command] = {
     **RESTORE_COMMANDS,
+    **CONSOLE_COMMANDS,
     "daemon": cmd_daemon,
     "drives": _listing("/drives", render.drives),
     "tapes": _listing("/tapes", render.tapes),

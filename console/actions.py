@@ -1,0 +1,265 @@
+"""What the operator can do from the console: run a job now, cancel it, load, eject, label, rewind, move a
+tape offsite or back, start the demo. Keys, the command palette and the screens all come here.
+
+Each action picks its target (the focused drive, the selected row, the only candidate, or asks), asks for
+confirmation when it destroys something (naming the tape), calls the daemon, and reports the outcome as
+an ActionFinished message: the daemon's one-line reason when it refused, never a traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from console.daemon_client import DaemonError, DaemonUnavailable
+from console.messages import ActionFinished
+from console.poller import ACTIVE, Snapshot
+from console.screens.label_form import LabelForm
+from widgets.confirm import ConfirmScreen
+from widgets.picker import PickerScreen
+
+if TYPE_CHECKING:
+    from console.app import TapeConsoleApp
+
+Json = dict[str, Any]
+T = TypeVar("T")
+IDLE = ("idle", "no-tape", "error")
+
+VERIFY_MISSING = (
+    "Verify is not in the daemon yet: the console cannot read a set back and check its sha256 sums. "
+    "By hand: tapeconsole read DRIVE --file N --output set.tar, then tar -b 512 -tvf set.tar "
+    "(the set's MANIFEST.json lists every member's sha256)."
+)
+
+
+def describe_drive(drive: Json) -> str:
+    tape = drive.get("loaded")
+    what = "no tape"
+    if tape:
+        what = f"{drive.get('label') or tape} ({drive.get('pool') or ('blank' if drive.get('blank') else '?')})"
+    return f"{drive['name']} · {drive.get('generation', '?')} · {what} · {drive.get('activity') or drive['state']}"
+
+
+def describe_tape(tape: Json) -> str:
+    parts = [tape["barcode"], tape.get("label") or "no label", tape.get("pool") or "no pool", tape["status"]]
+    if tape.get("expires"):
+        parts.append(f"expires {tape['expires']}")
+    if tape.get("write_protected"):
+        parts.append("write-protected")
+    parts.append(tape.get("location") or "?")
+    return " · ".join(parts)
+
+
+def generation_number(generation: str | None) -> int:
+    try:
+        return int((generation or "").split("-")[1])
+    except (IndexError, ValueError):
+        return 0
+
+
+class Operator:
+    def __init__(self, app: TapeConsoleApp) -> None:
+        self.app = app
+
+    @property
+    def snapshot(self) -> Snapshot:
+        return self.app.snapshot
+
+    # ---- helpers
+    def tell(self, action: str, text: str, ok: bool = True) -> None:
+        self.app.post_message(ActionFinished(action, text, ok))
+
+    async def call(self, action: str, request: Awaitable[T]) -> T | None:
+        """Await a daemon call; a refusal or a lost daemon becomes a notice."""
+        try:
+            return await request
+        except DaemonError as exc:
+            self.tell(action, f"{action}: {exc}", ok=False)
+        except DaemonUnavailable as exc:
+            self.tell(action, f"{action}: {exc}", ok=False)
+        return None
+
+    async def pick(self, title: str, choices: list[tuple[str, str]], *, chosen: str | None = None,
+                   help: str = "") -> str | None:
+        return await self.app.push_screen_wait(PickerScreen(title, choices, chosen=chosen, help=help))
+
+    async def confirm(self, title: str, body: str, yes: str) -> bool:
+        return bool(await self.app.push_screen_wait(ConfirmScreen(title, body, yes=yes)))
+
+    async def choose_drive(self, verb: str, candidates: list[Json], wanted: str | None) -> str | None:
+        """The drive named, else the focused drive panel, else the only candidate, else ask."""
+        if wanted:
+            return wanted
+        focused = self.app.focused_drive()
+        if focused:
+            return focused
+        if not candidates:
+            self.tell(verb, f"{verb}: no drive can do that now", ok=False)
+            return None
+        if len(candidates) == 1:
+            return str(candidates[0]["name"])
+        choices = [(d["name"], describe_drive(d)) for d in candidates]
+        return await self.pick(f"{verb.capitalize()}: which drive?", choices)
+
+    # ---- jobs
+    async def run_job(self, name: str | None = None) -> None:
+        jobs = self.snapshot.jobs
+        if name is None:
+            if not jobs:
+                self.tell("run", "run: no job is configured (jobs in config.toml)", ok=False)
+                return
+            choices = [(j["name"], f"{j['name']} → drive {j['drive']} · pool {j['pool']} · {j['source']}"
+                        + (f" · running (run {j['running']})" if j.get("running") else "")) for j in jobs]
+            name = await self.pick("Run which job now?", choices, chosen=self.app.selected_job())
+            if name is None:
+                return
+        run = await self.call(f"run {name}", self.app.link.post(f"/jobs/{name}/run"))
+        if run is not None:
+            self.tell("run", f"{name}: started run {run['id']} on drive {run['drive']}")
+
+    async def cancel(self, run_id: int | None = None) -> None:
+        active = self.snapshot.active_runs()
+        run = next((r for r in active if r["id"] == run_id), None) if run_id is not None else None
+        if run is None:
+            selected = self.app.selected_run()
+            if selected is not None and selected.get("state") in ACTIVE:
+                run = selected
+            elif len(active) == 1:
+                run = active[0]
+            elif not active:
+                self.tell("cancel", "cancel: no job is running", ok=False)
+                return
+            else:
+                chosen = await self.pick("Cancel which run?", [
+                    (str(r["id"]), f"run {r['id']} · {r['job']} on {r['drive']} · {r['state']} · "
+                                   f"tape {r.get('tape') or '-'}") for r in active])
+                run = next((r for r in active if str(r["id"]) == chosen), None)
+                if run is None:
+                    return
+        tape = run.get("tape") or "no tape yet"
+        body = (f"Cancel job {run['job']} (run {run['id']}) on drive {run['drive']}?\n"
+                f"It is writing tape {tape}. The set being written ends there and is recorded as cancelled; "
+                "the sets already complete stay restorable.")
+        if not await self.confirm(f"Cancel {run['job']} writing {tape}?", body, yes="Cancel the job"):
+            return
+        done = await self.call(f"cancel run {run['id']}", self.app.link.post(f"/runs/{run['id']}/cancel"))
+        if done is not None:
+            self.tell("cancel", f"{run['job']}: cancel requested for run {run['id']} (tape {tape})")
+
+    async def demo(self) -> None:
+        """Start the first job of each drive (on the embedded default: both nightly jobs), so both drives
+        stream; the jobs load and label blank tapes themselves."""
+        started, refused = [], []
+        first_per_drive: dict[str, Json] = {}
+        for job in self.snapshot.jobs:
+            first_per_drive.setdefault(job["drive"], job)
+        for job in first_per_drive.values():
+            if job.get("running") is not None or self.snapshot.active_run(job["drive"]) is not None:
+                refused.append(f"{job['name']} already runs")
+                continue
+            try:
+                run = await self.app.link.post(f"/jobs/{job['name']}/run")
+            except (DaemonError, DaemonUnavailable) as exc:
+                refused.append(f"{job['name']}: {exc}")
+                continue
+            started.append(f"{job['name']} on {run['drive']} (run {run['id']})")
+        if started:
+            text = "demo: started " + ", ".join(started) + ". The jobs load and label blank tapes themselves."
+            if refused:
+                text += " Not started: " + "; ".join(refused)
+            self.tell("demo", text)
+        else:
+            self.tell("demo", "demo: nothing started: " + ("; ".join(refused) or "no job is configured"), ok=False)
+
+    # ---- drives
+    async def eject(self, drive: str | None = None) -> None:
+        loaded = [d for d in self.snapshot.drives if d.get("loaded")]
+        name = await self.choose_drive("eject", loaded, drive)
+        if name is None:
+            return
+        result = await self.call(f"eject {name}", self.app.link.post(f"/drives/{name}/eject"))
+        if result is not None:
+            self.tell("eject", f"{name}: ejected {result.get('ejected') or 'the tape'}")
+
+    async def rewind(self, drive: str | None = None) -> None:
+        loaded = [d for d in self.snapshot.drives if d.get("loaded") and d["state"] in IDLE]
+        name = await self.choose_drive("rewind", loaded, drive)
+        if name is None:
+            return
+        if await self.call(f"rewind {name}", self.app.link.post(f"/drives/{name}/rewind")) is not None:
+            self.tell("rewind", f"{name}: rewound")
+
+    def shelf_choices(self, drive: Json | None) -> list[tuple[str, str]]:
+        """Tapes on the shelf, those the drive writes first (its generation, then one back)."""
+        gen = generation_number((drive or {}).get("generation"))
+        shelf = [t for t in self.snapshot.tapes if t.get("location") == "shelf"]
+        shelf.sort(key=lambda t: (abs(gen - generation_number(t.get("generation"))) if gen else 0, t["barcode"]))
+        return [(t["barcode"], describe_tape(t)) for t in shelf]
+
+    async def load(self, drive: str | None = None, barcode: str | None = None) -> None:
+        empty = [d for d in self.snapshot.drives if not d.get("loaded")]
+        name = await self.choose_drive("load", empty, drive)
+        if name is None:
+            return
+        if barcode is None:
+            selected = self.app.selected_tape()
+            chosen = selected["barcode"] if selected and selected.get("location") == "shelf" else None
+            choices = self.shelf_choices(self.snapshot.drive(name))
+            if not choices:
+                self.tell("load", "load: no tape is on the shelf", ok=False)
+                return
+            barcode = await self.pick(f"Load which tape into {name}?", choices, chosen=chosen)
+            if barcode is None:
+                return
+        self.tell("load", f"{name}: loading {barcode} and reading its label…")
+        result = await self.call(f"load {barcode} into {name}",
+                                 self.app.link.post(f"/drives/{name}/load", {"barcode": barcode}))
+        if result is not None:
+            what = (f"label {result['label']} (pool {result.get('pool')})" if result.get("label")
+                    else "blank" if result.get("blank") else "no tapeconsole label")
+            warning = f"; warning: {result['warning']}" if result.get("warning") else ""
+            self.tell("load", f"{name}: loaded {result.get('loaded') or barcode}, {what}{warning}",
+                      ok=not result.get("warning"))
+
+    async def label(self, drive: str | None = None) -> None:
+        loaded = [d for d in self.snapshot.drives if d.get("loaded") and d["state"] in IDLE]
+        name = await self.choose_drive("label", loaded, drive)
+        if name is None:
+            return
+        current = self.snapshot.drive(name)
+        if current is None or not current.get("loaded"):
+            self.tell("label", f"label: drive {name} holds no tape: load one first", ok=False)
+            return
+        tape = self.snapshot.tape(current["loaded"])
+        record = await self.app.push_screen_wait(LabelForm(current, tape, self.snapshot.pools))
+        if record:
+            self.tell("label", f"{name}: tape {record['barcode']} labelled {record['label']} in pool {record['pool']}")
+
+    # ---- tapes
+    async def move(self, where: str, barcode: str | None = None) -> None:
+        """Record a tape going offsite (to its pool's vault) or coming back to the shelf."""
+        offsite = where == "offsite"
+        if offsite:
+            candidates = [t for t in self.snapshot.tapes if t.get("location") == "shelf"]
+        else:
+            candidates = [t for t in self.snapshot.tapes if (t.get("location") or "").startswith("offsite")]
+        if barcode is None:
+            selected = self.app.selected_tape()
+            if selected is not None and selected in candidates:
+                barcode = selected["barcode"]
+            elif not candidates:
+                self.tell(where, f"{where}: no tape " + ("on the shelf" if offsite else "is offsite"), ok=False)
+                return
+            else:
+                title = "Which tape goes offsite?" if offsite else "Which tape is back on the shelf?"
+                barcode = await self.pick(title, [(t["barcode"], describe_tape(t)) for t in candidates])
+                if barcode is None:
+                    return
+        tape = await self.call(f"{where} {barcode}", self.app.link.post(
+            f"/tapes/{barcode}/location", {"location": "offsite" if offsite else "shelf"}))
+        if tape is not None:
+            name = tape.get("label") or "unlabelled"
+            self.tell(where, f"tape {tape['barcode']} ({name}) is now at {tape['location']}")
+
+    def verify(self) -> None:
+        self.tell("verify", VERIFY_MISSING, ok=False)

@@ -1,0 +1,65 @@
+"""The console's asynchronous client of the daemon: HTTP/JSON over its Unix socket, never blocking the UI.
+
+It raises the same errors as the command line's client (console.daemon_client): DaemonError with the
+daemon's one-line reason, DaemonUnavailable when nothing answers. Tests give it an httpx.MockTransport
+serving recorded answers instead of the socket.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from console.daemon_client import BASE_URL, USER_HEADER, DaemonError, DaemonUnavailable, _error_of, _user
+
+# httpcore asks sniffio which event loop runs for every lock it makes (several per request). When sniffio is
+# not installed, each ask is a failed import that searches all of sys.path: ~2 ms, a few % of a core at one
+# poll a second. Recording it as absent once makes the ask fail at once (httpcore then assumes asyncio).
+if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
+    sys.modules["sniffio"] = None  # type: ignore[assignment]
+
+STATUS_TIMEOUT = 10.0  # a status request; drive operations (load, label, eject) wait as long as the drive needs
+
+
+class DaemonLink:
+    def __init__(self, transport: httpx.AsyncBaseTransport, *, where: str, user: str | None = None) -> None:
+        self.where = where
+        self._http = httpx.AsyncClient(
+            transport=transport,
+            base_url=BASE_URL,
+            headers={USER_HEADER: user or _user()},
+            timeout=httpx.Timeout(STATUS_TIMEOUT, connect=5.0),
+        )
+
+    @classmethod
+    def over_socket(cls, socket_path: Path) -> DaemonLink:
+        # plain HTTP on a Unix socket: no TLS, so no certificate bundle to load (that alone takes 0.2-0.7 s)
+        return cls(httpx.AsyncHTTPTransport(uds=str(socket_path), verify=False), where=str(socket_path))
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def request(self, method: str, path: str, body: Any = None, timeout: float | None = STATUS_TIMEOUT) -> Any:
+        try:
+            response = await self._http.request(method, path, json=body, timeout=timeout)
+        except (httpx.ConnectError, FileNotFoundError, ConnectionRefusedError) as exc:
+            raise DaemonUnavailable(f"no daemon answers on {self.where} ({exc})") from None
+        except httpx.TransportError as exc:
+            raise DaemonUnavailable(f"lost the daemon on {self.where}: {exc or exc.__class__.__name__}") from None
+        if response.status_code >= 400:
+            raise _error_of(response)
+        try:
+            return response.json()
+        except ValueError:
+            raise DaemonError(response.status_code, f"the daemon answered {path} with something not JSON") from None
+
+    async def get(self, path: str) -> Any:
+        return await self.request("GET", path)
+
+    async def post(self, path: str, body: dict[str, Any] | None = None, *, timeout: float | None = None) -> Any:
+        """A change: no time limit by default, a tape operation takes as long as the drive needs."""
+        return await self.request("POST", path, body if body is not None else {}, timeout=timeout)

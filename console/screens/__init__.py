@@ -1,0 +1,1 @@
+"""The console's screens: dashboard, tape swap, restore walkthrough, and the label form."""

@@ -1,0 +1,46 @@
+"""A daemon that answers from a recording (tests/console/data/*.json), for deterministic screenshots."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from console.daemon_link import DaemonLink
+
+DATA = Path(__file__).with_name("data")
+
+
+def recording(name: str) -> dict[str, Any]:
+    return json.loads((DATA / f"{name}.json").read_text())
+
+
+class RecordedDaemon:
+    """GETs answer from the recording; POSTs are kept in `posts` and answered from `replies` (else 404)."""
+
+    def __init__(self, answers: dict[str, Any], replies: dict[str, Any] | None = None) -> None:
+        self.answers = answers
+        self.replies = replies or {}
+        self.posts: list[tuple[str, Any]] = []
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        path = request.url.path.removeprefix("/v1")
+        if request.method == "POST":
+            body = json.loads(request.content or b"{}")
+            self.posts.append((path, body))
+            reply = self.replies.get(path)
+            if reply is None:
+                return httpx.Response(404, json={"error": f"the recording has no answer for POST {path}"})
+            status, answer = reply if isinstance(reply, tuple) else (200, reply)
+            return httpx.Response(status, json=answer)
+        if path == "/events":
+            after = int(request.url.params.get("after", "0"))
+            return httpx.Response(200, json=[e for e in self.answers["/events"] if e["seq"] > after])
+        if path in self.answers:
+            return httpx.Response(200, json=self.answers[path])
+        return httpx.Response(404, json={"error": f"the recording has no answer for GET {path}"})
+
+    def link(self) -> DaemonLink:
+        return DaemonLink(httpx.MockTransport(self.handle), where="a recorded daemon", user="tester")

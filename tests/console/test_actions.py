@@ -1,0 +1,169 @@
+"""Every operator action through the keys, the pickers and the confirmations, against a real daemon.
+
+The tests share one daemon and run in order; each leaves both drives empty (the last one, cancel, aside).
+"""
+
+from __future__ import annotations
+
+from textual.widgets import Button, Input, OptionList, Select, Static
+
+from console.screens.label_form import LabelForm
+from tests.console.conftest import Site, console, notices, until
+from widgets.confirm import ConfirmScreen
+from widgets.drive_panel import DrivePanel
+from widgets.picker import PickerScreen
+from widgets.tape_table import TapeTable
+
+
+async def pick(pilot, ident: str) -> None:
+    """Choose `ident` in the open picker."""
+    picker = await until(pilot, lambda: pilot.app.screen if isinstance(pilot.app.screen, PickerScreen) else None,
+                         what="a picker")
+    options = picker.query_one(OptionList)
+    options.highlighted = options.get_option_index(ident)
+    await pilot.press("enter")
+    await pilot.pause()
+
+
+async def test_the_dashboard_shows_what_the_daemon_has(site: Site) -> None:
+    async with console(site) as pilot:
+        app = pilot.app
+        panels = {p.drive_name for p in app.screen.query(DrivePanel)}
+        assert panels == {"lto4", "lto5"}
+        table = app.screen.query_one(TapeTable)
+        assert {str(k.value) for k in table.rows} == {t["barcode"] for t in site.get("/tapes")}
+        system = str(app.screen.query_one("#system", Static).content)
+        assert f"daemon pid {site.get('/health')['pid']}" in system
+
+
+async def test_verify_says_plainly_it_is_not_there_yet(site: Site) -> None:
+    async with console(site) as pilot:
+        await pilot.press("v")
+        await until(pilot, lambda: any("Verify is not in the daemon yet" in n for n in notices(pilot.app)))
+
+
+async def test_offsite_and_back_from_the_tape_table(site: Site) -> None:
+    async with console(site) as pilot:
+        app = pilot.app
+        table = app.screen.query_one(TapeTable)
+        table.focus()
+        table.move_cursor(row=table.get_row_index("TST102L4"))
+        await pilot.press("o")
+        await until(pilot, lambda: site.tape("TST102L4")["location"] == "offsite:vault", what="offsite")
+        await until(pilot, lambda: str(table.get_cell("TST102L4", "location")) == "offsite:vault",
+                    what="the table row")  # a blank tape is in no pool: the daemon's default vault
+        await pilot.press("n")
+        await until(pilot, lambda: site.tape("TST102L4")["location"] == "shelf", what="back onsite")
+        moves = [e for e in site.get("/audit?limit=20") if e["action"] == "move" and e["barcode"] == "TST102L4"]
+        assert [m["location"] for m in moves] == ["offsite:vault", "shelf"]
+
+
+async def test_the_palette_names_the_target(site: Site) -> None:
+    async with console(site) as pilot:
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"TST103L4 offs")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await until(pilot, lambda: site.tape("TST103L4")["location"].startswith("offsite"), what="the move")
+
+
+async def test_a_refusal_is_a_readable_notice_not_a_traceback(site: Site) -> None:
+    async with console(site) as pilot:
+        app = pilot.app
+        site.post("/drives/lto4/load", {"barcode": "TST101L4"})
+        await until(pilot, lambda: (app.snapshot.drive("lto4") or {}).get("loaded"), what="the poll")
+        app.screen.query_one("#drive-lto5", DrivePanel).focus()  # the empty drive
+        await pilot.press("e")
+        await until(pilot, lambda: any("eject lto5: drive lto5 holds no tape" in n for n in notices(app)))
+        app.action_offsite("TST101L4")  # as from a stale screen: the tape went into a drive meanwhile
+        await until(pilot, lambda: any("is in lto4: eject it first" in n for n in notices(app)))
+        assert not [w for w in app.workers if w.error is not None]
+        assert app.is_running
+        site.post("/drives/lto4/eject")
+
+
+async def test_load_label_with_refusals_then_eject(site: Site) -> None:
+    async with console(site) as pilot:
+        app = pilot.app
+        await pilot.press("l")
+        await pick(pilot, "lto5")  # both drives are empty: it asks which
+        await pick(pilot, "TST003L5")
+        await until(pilot, lambda: site.drive("lto5")["loaded"] == "TST003L5", what="the load")
+        await until(pilot, lambda: any("loaded TST003L5, blank" in n for n in notices(app)), what="the notice")
+        await until(pilot, lambda: (app.snapshot.drive("lto5") or {}).get("loaded"), what="the next poll")
+
+        await pilot.press("L")  # only lto5 holds a tape: no question which
+        form = await until(pilot, lambda: app.screen if isinstance(app.screen, LabelForm) else None, what="form")
+        field = form.query_one("#label-text", Input)
+        field.value = "bad label!"
+        await pilot.click("#write")
+        await pilot.pause()
+        problem = str(form.query_one("#label-problem", Static).content)
+        assert "must be 1-32 letters" in problem
+        assert not isinstance(app.screen, ConfirmScreen)
+
+        field.value = "TST003L5"
+        form.query_one("#label-pool", Select).value = "files-daily"  # LTO-4 media only: the daemon refuses
+        await pilot.pause()  # the form reflows as the problem line empties
+        await pilot.click("#write")
+        confirm = await until(pilot, lambda: app.screen if isinstance(app.screen, ConfirmScreen) else None)
+        assert "TST003L5" in confirm.title_text and "lto5" in confirm.body
+        await pilot.press("y")
+        await until(pilot, lambda: "takes LTO-4 media" in str(form.query_one("#label-problem", Static).content),
+                    what="the refusal in the form")
+        assert app.screen is form and not form.query_one("#write", Button).disabled
+
+        form.query_one("#label-pool", Select).value = "vdi-daily"
+        await pilot.pause()
+        await pilot.click("#write")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await until(pilot, lambda: site.tape("TST003L5")["pool"] == "vdi-daily", what="the label")
+        await until(pilot, lambda: not isinstance(app.screen, LabelForm), what="the form to close")
+        assert site.tape("TST003L5")["label"] == "TST003L5"
+
+        await until(pilot, lambda: (app.snapshot.drive("lto5") or {}).get("label"), what="the next poll")
+        await pilot.press("e")
+        await until(pilot, lambda: site.drive("lto5")["loaded"] is None, what="the eject")
+        await until(pilot, lambda: any("lto5: ejected TST003L5" in n for n in notices(app)))
+        actions = [(e["action"], e.get("barcode")) for e in site.get("/audit?limit=20")]
+        assert ("load", "TST003L5") in actions and ("label", "TST003L5") in actions
+        assert ("eject", "TST003L5") in actions
+
+
+async def test_run_a_job_now_and_watch_it_in_the_queue(site: Site) -> None:
+    async with console(site) as pilot:
+        app = pilot.app
+        await pilot.press("b")
+        await pick(pilot, "nightly-vdi")
+        runs = await until(pilot, lambda: [r for r in site.get("/runs") if r["job"] == "nightly-vdi"], what="a run")
+        run_id = runs[0]["id"]
+        await until(pilot, lambda: site.run(run_id)["state"] == "done", timeout=60, what="the run to end")
+        queue = app.screen.query_one("#jobs")
+        await until(pilot, lambda: f"run:{run_id}" in [str(k.value) for k in queue.rows]
+                    and str(queue.get_cell(f"run:{run_id}", "state")) == "done", what="the queue row")
+        assert site.run(run_id)["tapes"], "the job loaded and labelled a tape itself"
+
+
+async def test_cancel_asks_naming_the_tape_and_cancels(site: Site) -> None:
+    async with console(site) as pilot:
+        app = pilot.app
+        run = site.post("/jobs/slow-vdi/run")
+        await until(pilot, lambda: site.run(run["id"])["tape"], timeout=30, what="slow-vdi writing a tape")
+        await until(pilot, lambda: any(r.get("tape") for r in app.snapshot.active_runs()), what="the next poll")
+        tape = site.run(run["id"])["tape"]
+        await pilot.press("c")
+        confirm = await until(pilot, lambda: app.screen if isinstance(app.screen, ConfirmScreen) else None)
+        assert tape in confirm.title_text and "slow-vdi" in confirm.body
+        await pilot.press("n")  # refused: nothing happens
+        await pilot.pause(0.3)
+        assert site.run(run["id"])["state"] == "running"
+        await pilot.press("c")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        # the daemon stops the run at the next block; the drive then empties its buffer at 3 MB/s: no waiting here
+        await until(pilot, lambda: ("cancel", "slow-vdi") in [(e["action"], e.get("job"))
+                                                              for e in site.get("/audit?limit=20")], what="the cancel")
+        await until(pilot, lambda: any(f"cancel requested for run {run['id']} (tape {tape})" in n
+                                       for n in notices(app)))

@@ -1,0 +1,137 @@
+"""Screen behaviour that needs no live daemon: recorded answers, and replies chosen for each case."""
+
+from __future__ import annotations
+
+import copy
+from datetime import date
+
+import httpx
+from textual.widgets import Input, OptionList, Select, Static
+
+from console.app import TapeConsoleApp
+from console.screens.label_form import LabelForm
+from console.screens.restore import RestoreScreen
+from console.screens.swap import SwapScreen
+from tests.console.conftest import until
+from tests.console.fake_daemon import RecordedDaemon, recording
+from widgets.big_text import BigText
+from widgets.system_strip import SystemStrip
+
+
+def recorded(daemon: RecordedDaemon, **options: object) -> TapeConsoleApp:
+    return TapeConsoleApp(daemon.link(), busy_seconds=0.2, idle_seconds=0.2, today=date(2026, 11, 27),
+                          cursor_blink=False, watch_terminal=False, **options)
+
+
+async def first_poll(pilot) -> None:  # type: ignore[no-untyped-def]
+    await until(pilot, lambda: pilot.app.snapshot.tick, what="the first poll")
+    await pilot.pause()
+
+
+async def test_restore_goes_on_with_enter_and_back_with_backspace() -> None:
+    app = recorded(RecordedDaemon(recording("morning")), start="restore")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await first_poll(pilot)
+        screen = app.screen
+        assert isinstance(screen, RestoreScreen)
+        targets = screen.query_one("#what-list", OptionList)
+        await until(pilot, lambda: targets.option_count > 1, what="the targets")
+        await pilot.press("enter", "enter")
+        assert screen.step == "tapes"
+        await pilot.press("enter")
+        assert screen.step == "restore"
+        assert "tapeconsole read lto5 --file 1 --output set-3.tar" in str(
+            screen.query_one("#restore-commands", Static).content)
+        await pilot.press("backspace")
+        assert screen.step == "tapes"
+        await pilot.press("escape")
+        await until(pilot, lambda: not app.is_running, what="the standalone walkthrough to close")
+
+
+async def test_skipped_swap_steps_are_named_at_the_end() -> None:
+    app = recorded(RecordedDaemon(recording("morning")), start="swap")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await first_poll(pilot)
+        screen = app.screen
+        assert isinstance(screen, SwapScreen) and len(screen.steps) == 6
+        await pilot.press(*"ssssss")
+        assert screen.query_one("#swap-verb", BigText).text == "ALL DONE"
+        result = str(screen.query_one("#swap-result", Static).content)
+        assert result.startswith("Skipped: DEM001L5, DEM101L4") and "Tell the operator" in result
+
+
+async def test_a_refused_swap_step_says_why_and_stays() -> None:
+    daemon = RecordedDaemon(recording("morning"), replies={
+        "/tapes/DEM001L5/location": (409, {"error": "tape DEM001L5 is in lto5: eject it first"})})
+    app = recorded(daemon, start="swap")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await first_poll(pilot)
+        await pilot.press("enter")
+        result = app.screen.query_one("#swap-result", Static)
+        await until(pilot, lambda: "eject it first" in str(result.content), what="the refusal")
+        assert "Press Enter to try again" in str(result.content)
+        assert app.screen.query_one("#swap-tape", BigText).text == "DEM001L5"
+
+
+async def test_relabelling_asks_for_the_old_label_typed_back() -> None:
+    answers = copy.deepcopy(recording("morning"))
+    lto5 = next(d for d in answers["/drives"] if d["name"] == "lto5")
+    lto5.update(loaded="DEM001L5", label="DEM001L5", pool="vdi-daily", blank=False, state="idle")
+    daemon = RecordedDaemon(answers, replies={"/drives/lto5/label": (409, {
+        "error": "refused: tape DEM001L5 holds backups until 2026-12-10; tape DEM001L5 is not overwritten"})})
+    app = recorded(daemon)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await first_poll(pilot)
+        await pilot.press("L")
+        form = await until(pilot, lambda: isinstance(app.screen, LabelForm) and app.screen, what="the form")
+        assert form.query_one("#label-pool", Select).value == "vdi-daily"  # the pools of this media first
+        await pilot.click("#write")
+        await pilot.pause()
+        problem = form.query_one("#label-problem", Static)
+        assert "type DEM001L5 in the last field" in str(problem.content) and daemon.posts == []
+        form.query_one("#label-confirm", Input).value = "DEM001L5"
+        await pilot.pause()
+        await pilot.click("#write")
+        await until(pilot, lambda: app.screen is not form, what="the confirmation")
+        assert "DEM001L5" in app.screen.title_text  # type: ignore[attr-defined]
+        await pilot.press("y")
+        await until(pilot, lambda: "holds backups until 2026-12-10" in str(problem.content), what="the refusal")
+        assert daemon.posts == [("/drives/lto5/label", {"label": "DEM001L5", "pool": "vdi-daily",
+                                                        "confirm": "DEM001L5"})]
+
+
+async def test_no_demo_on_real_drives() -> None:
+    answers = copy.deepcopy(recording("morning"))
+    answers["/runs"] = []
+    for drive in answers["/drives"]:
+        drive["kind"] = "st"
+    app = recorded(RecordedDaemon(answers))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await first_poll(pilot)
+        assert not app.demo_possible and not app.screen.query_one("#hint").display
+        shown = [b.binding.action for b in app.active_bindings.values() if b.enabled and b.binding.show]
+        assert "app.demo" not in shown and "app.run_job" in shown
+        await pilot.press("d")
+        await pilot.pause()
+        assert app.snapshot.runs == [] and not list(app._notifications)
+
+
+class StoppingDaemon(RecordedDaemon):
+    down = False
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        if self.down:
+            raise httpx.ConnectError("connection refused")
+        return super().handle(request)
+
+
+async def test_a_silent_daemon_is_shown_not_hidden() -> None:
+    daemon = StoppingDaemon(recording("morning"))
+    app = recorded(daemon)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await first_poll(pilot)
+        strip = app.screen.query_one(SystemStrip)
+        assert "daemon pid 16769" in str(strip.content)
+        daemon.down = True
+        await until(pilot, lambda: "daemon not answering" in str(strip.content), what="the lost daemon")
+        assert app.screen.query_one("#drive-lto5")  # the last picture stays on screen
