@@ -113,7 +113,7 @@ def pipeline_to_virtual_drive(data: Path, work: Path) -> Callable[[], None]:
 def tar_mbuffer(data: Path, work: Path) -> Callable[[], None]:
     def run() -> None:
         out = work / "mbuffer.tar"
-        cmd = f"tar -b 512 -cf - -C {data} . | mbuffer -q -s 256k -m 512M -o {out}"
+        cmd = f"tar -b 512 -cf - -C {data} . | mbuffer -q -f -s 256k -m 512M -o {out}"
         subprocess.run(cmd, shell=True, check=True, stderr=subprocess.DEVNULL)
         os.sync()
 

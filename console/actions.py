@@ -25,11 +25,6 @@ Json = dict[str, Any]
 T = TypeVar("T")
 IDLE = ("idle", "no-tape", "error")
 
-VERIFY_MISSING = (
-    "Verify is not in the daemon yet: the console cannot read a set back and check its sha256 sums. "
-    "By hand: tapeconsole read DRIVE --file N --output set.tar, then tar -b 512 -tvf set.tar "
-    "(the set's MANIFEST.json lists every member's sha256)."
-)
 
 
 def describe_drive(drive: Json) -> str:
@@ -261,5 +256,24 @@ class Operator:
             name = tape.get("label") or "unlabelled"
             self.tell(where, f"tape {tape['barcode']} ({name}) is now at {tape['location']}")
 
-    def verify(self) -> None:
-        self.tell("verify", VERIFY_MISSING, ok=False)
+    async def verify(self, barcode: str | None = None) -> None:
+        """Read a tape's sets back and check every member's sha256 (the daemon runs it on a free drive)."""
+        candidates = [t for t in self.snapshot.tapes if t.get("label") and t.get("location") != "offsite"
+                      and not (t.get("location") or "").startswith("offsite")]
+        if barcode is None:
+            selected = self.app.selected_tape()
+            if selected is not None and selected["barcode"] in {t["barcode"] for t in candidates}:
+                barcode = selected["barcode"]
+            elif not candidates:
+                self.tell("verify", "verify: no labelled tape on site", ok=False)
+                return
+            else:
+                barcode = await self.pick("Verify which tape?", [(t["barcode"], describe_tape(t)) for t in candidates])
+                if barcode is None:
+                    return
+        tape = self.snapshot.tape(barcode)
+        label = (tape or {}).get("label") or barcode
+        run = await self.call(f"verify {label}", self.app.link.post("/verify", {"tape": label}))
+        if run is not None:
+            self.tell("verify", f"verify of tape {label} started (run {run.get('id', '?')}): "
+                                f"follow it with tapeconsole verify {label} --wait")

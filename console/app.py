@@ -207,8 +207,8 @@ class TapeConsoleApp(App[int]):
     def action_onsite(self, barcode: str | None = None) -> None:
         self._act("onsite", self.operator.move("onsite", barcode))
 
-    def action_verify(self) -> None:
-        self.operator.verify()
+    def action_verify(self, barcode: str | None = None) -> None:
+        self._act("verify", self.operator.verify(barcode))
 
     def action_swap(self) -> None:
         if not isinstance(self.screen, SwapScreen):

@@ -62,7 +62,7 @@ class DaemonClient:
     def __init__(self, socket_path: Path, *, timeout: float | None = None) -> None:
         self.socket_path = Path(socket_path)
         self._http = httpx.Client(
-            transport=httpx.HTTPTransport(uds=str(self.socket_path)),
+            transport=httpx.HTTPTransport(uds=str(self.socket_path), verify=False),  # a Unix socket: no TLS
             base_url=BASE_URL,
             headers={USER_HEADER: _user()},
             timeout=httpx.Timeout(timeout, connect=5.0),

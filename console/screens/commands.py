@@ -51,7 +51,7 @@ class ConsoleCommands(Provider):
             elif location.startswith("offsite"):
                 yield (f"Mark {name} back onsite", f"{tape['barcode']} is back on the shelf",
                        partial(app.action_onsite, tape["barcode"]))
-        yield ("Verify a backup set", "not in the daemon yet: says how to check by hand", app.action_verify)
+        yield ("Verify a tape", "read its sets back and check every member's sha256", app.action_verify)
         yield ("Tape swap", "step by step for the onsite person: tapes out, tapes in, labels checked", app.action_swap)
         yield ("Restore walkthrough", "what, which night, which tapes, where they are", app.action_restore)
 

@@ -37,9 +37,9 @@ STEP_NAMES = ("1 What", "2 Which night", "3 Tapes", "4 Insert", "5 Restore", "6 
 DETAIL_LIMIT = 60  # member lists of the newest sets only: enough for two weeks of nightly runs
 
 RESTORE_MISSING = (
-    "Restore is not in the daemon yet: the console cannot position the tape and stream the set back "
-    "into Xen Orchestra or a folder. Verify is not in the daemon yet either: it cannot check the "
-    "sha256 sums of what was read. Until then, restore by hand (each set is a plain tar, tar -b 512):"
+    "The daemon restores and verifies, but this walkthrough does not start it yet: run "
+    "`tapeconsole restore SET_ID --to DIR --wait` (or --to-xo SR_UUID) and `tapeconsole verify TAPE --wait`. "
+    "Or restore by hand (each set is a plain tar, tar -b 512):"
 )
 
 

@@ -36,10 +36,17 @@ async def test_the_dashboard_shows_what_the_daemon_has(site: Site) -> None:
         assert f"daemon pid {site.get('/health')['pid']}" in system
 
 
-async def test_verify_says_plainly_it_is_not_there_yet(site: Site) -> None:
+async def test_verify_starts_a_verify_of_the_chosen_tape(site: Site) -> None:
     async with console(site) as pilot:
-        await pilot.press("v")
-        await until(pilot, lambda: any("Verify is not in the daemon yet" in n for n in notices(pilot.app)))
+        await pilot.press("v")  # every tape is blank: nothing to verify, said plainly
+        await until(pilot, lambda: any("no labelled tape on site" in n for n in notices(pilot.app)))
+    site.post("/drives/lto5/load", {"barcode": "TST001L5"})
+    site.post("/drives/lto5/label", {"label": "TST001L5", "pool": "vdi-daily"})
+    async with console(site) as pilot:
+        pilot.app.action_verify("TST001L5")  # what the palette's "Verify a tape" does for a chosen tape
+        # the daemon answers: a freshly labelled tape has no set yet, and the console says so
+        await until(pilot, lambda: any("tape TST001L5 holds no set to verify" in n for n in notices(pilot.app)))
+    site.post("/drives/lto5/eject")  # the site is shared with the next tests: leave the drive empty
 
 
 async def test_offsite_and_back_from_the_tape_table(site: Site) -> None:

@@ -145,7 +145,7 @@ async def test_restore_walkthrough_brings_the_tape_back_and_says_what_is_missing
         await pilot.press("enter")
         await until(pilot, lambda: app.screen is screen and screen.step == "restore", what="the restore step")
         missing = str(screen.query_one("#restore-missing", Static).content)
-        assert "Restore is not in the daemon yet" in missing and "Verify is not in the daemon yet" in missing
+        assert "tapeconsole restore SET_ID --to DIR --wait" in missing and "tapeconsole verify TAPE --wait" in missing
         commands = str(screen.query_one("#restore-commands", Static).content)
         assert "tapeconsole read lto5 --file 1 --output set-" in commands and ".vhd'" in commands
         assert site.drive("lto5")["loaded"] == vdi_tape
