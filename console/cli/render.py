@@ -7,18 +7,9 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from widgets.units import size  # one way to write sizes, in the CLI and the console alike (no textual inside)
+
 _console = Console(highlight=False)
-
-
-def size(n: int | float | None) -> str:
-    if n is None:
-        return "-"
-    value = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if abs(value) < 1024 or unit == "TiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} TiB"
 
 
 def _table(*columns: str) -> Table:
