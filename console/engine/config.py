@@ -113,6 +113,13 @@ class NotifyConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class VerifyConfig:
+    schedule: str  # cron expression: when the daemon reads tapes back and checks their checksums
+    pool: str | None  # only tapes of this pool (None: any)
+    tapes: int  # how many tapes each time, those verified longest ago first
+
+
+@dataclass(frozen=True, slots=True)
 class DemoConfig:
     files_folder: Path  # where the demo file tree for nightly-files is generated on first run
     files_mib: int
@@ -130,6 +137,7 @@ class Config:
     jobs: dict[str, JobConfig] = field(default_factory=dict)
     demo: DemoConfig | None = None
     notify: NotifyConfig | None = None
+    verify: VerifyConfig | None = None
     raw: dict[str, Any] = field(repr=False, default_factory=dict)
 
     @property
@@ -426,10 +434,7 @@ def _load_job(r: _Reader, name: str, data: Any, drives: dict[str, DriveConfig],
         raise r.fail(f"{prefix}.source", "an xo job needs an [xo] table (url and token_file, or simulator)")
     schedule = r.get(data, prefix, "schedule", str, None)
     if schedule is not None:
-        from croniter import croniter
-
-        if len(schedule.split()) != 5 or not croniter.is_valid(schedule):
-            raise r.fail(f"{prefix}.schedule", f"must be a cron expression of 5 fields, got {schedule!r}")
+        schedule = _cron(r, f"{prefix}.schedule", schedule)
     return JobConfig(
         name=name,
         source=source,
@@ -487,6 +492,28 @@ def _load_notify(r: _Reader, raw: dict[str, Any]) -> NotifyConfig | None:
     )
 
 
+def _cron(r: _Reader, key: str, value: str) -> str:
+    from croniter import croniter
+
+    if len(value.split()) != 5 or not croniter.is_valid(value):
+        raise r.fail(key, f"must be a cron expression of 5 fields, got {value!r}")
+    return value
+
+
+def _load_verify(r: _Reader, raw: dict[str, Any], pools: dict[str, PoolConfig]) -> VerifyConfig | None:
+    data = r.table(raw, "verify", required=False)
+    if data is None:
+        return None
+    r.check_keys(data, "verify", {"schedule", "pool", "tapes"})
+    pool = r.get(data, "verify", "pool", str, None,
+                 check=lambda v: None if v in pools else f"no pool {v!r} (pools: {', '.join(pools) or 'none'})")
+    return VerifyConfig(
+        schedule=_cron(r, "verify.schedule", r.get(data, "verify", "schedule", str)),
+        pool=pool,
+        tapes=r.get(data, "verify", "tapes", int, 1, check=lambda v: None if 1 <= v <= 100 else "must be 1 to 100"),
+    )
+
+
 def _load_demo(r: _Reader, raw: dict[str, Any]) -> DemoConfig | None:
     data = r.table(raw, "demo", required=False)
     if data is None:
@@ -501,7 +528,7 @@ def _load_demo(r: _Reader, raw: dict[str, Any]) -> DemoConfig | None:
     )
 
 
-TOP_LEVEL = {"daemon", "shelf", "drives", "pools", "xo", "jobs", "demo", "notify"}
+TOP_LEVEL = {"daemon", "shelf", "drives", "pools", "xo", "jobs", "demo", "notify", "verify"}
 
 
 def load_config(path: Path) -> Config:
@@ -542,7 +569,7 @@ def load_config(path: Path) -> Config:
     jobs_raw = r.table(raw, "jobs", required=False) or {}
     jobs = {name: _load_job(r, name, data, drives, pools, xo) for name, data in jobs_raw.items()}
     return Config(path=path, daemon=daemon, shelf=shelf, drives=drives, pools=pools, xo=xo, jobs=jobs,
-                  demo=_load_demo(r, raw), notify=_load_notify(r, raw), raw=raw)
+                  demo=_load_demo(r, raw), notify=_load_notify(r, raw), verify=_load_verify(r, raw, pools), raw=raw)
 
 
 def embedded_default_path() -> Path:

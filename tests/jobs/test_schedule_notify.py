@@ -129,3 +129,34 @@ def test_an_unreachable_mail_server_is_logged_not_raised(tmp_path: Path, caplog)
                           smtp_password_file=None, waiting_minutes=30, summary_at="07:00")
     Notifier(config, inv).send("job-failed", "x", "y")
     assert "notify mail to ops@example.lan via 127.0.0.1:1 failed" in caplog.text
+
+
+def test_verify_runs_on_its_own_schedule(tmp_path: Path) -> None:
+    import threading
+
+    clock = Clock("2026-11-28T11:00")  # a Saturday
+    inv = Inventory(tmp_path / "inv.json", clock=lambda: datetime.fromtimestamp(clock()).astimezone())
+    verified = threading.Event()
+    sched = Scheduler({}, lambda name, user: None, inv, clock=clock, verify_schedule="0 12 * * 6",
+                      on_verify=verified.set)
+    sched.catch_up()
+    clock.set("2026-11-28T11:59")
+    assert sched.tick() == [] and not verified.is_set()
+    clock.set("2026-11-28T12:00:20")
+    assert sched.tick() == ["_verify"]
+    assert verified.wait(5)
+    assert "_verify" not in sched.next_runs()
+
+
+def test_verify_table_in_the_config(tmp_path: Path) -> None:
+    from console.engine.config import load_config
+    from console.engine.config_errors import ConfigError
+
+    root = Path(__file__).resolve().parents[2]
+    text = (root / "config.toml").read_text()
+    (tmp_path / "config.toml").write_text(text + '\n[verify]\nschedule = "0 12 * * 6"\npool = "vdi-daily"\n')
+    config = load_config(tmp_path / "config.toml")
+    assert config.verify is not None and (config.verify.pool, config.verify.tapes) == ("vdi-daily", 1)
+    (tmp_path / "config.toml").write_text(text + '\n[verify]\nschedule = "every saturday"\n')
+    with pytest.raises(ConfigError, match="verify.schedule: must be a cron expression"):
+        load_config(tmp_path / "config.toml")

@@ -131,6 +131,8 @@ class DaemonExtras:
             on_missed=self.notifier.on_missed if self.notifier else None,
             summary_at=notify.summary_at if notify and "morning-summary" in notify.events else None,
             on_summary=self.notifier.morning_summary if self.notifier else None,
+            verify_schedule=self.config.verify.schedule if self.config.verify else None,
+            on_verify=lambda: self._scheduled_verify(service),
         )
         self.scheduler.start()
         service.scheduler = self.scheduler
@@ -176,6 +178,17 @@ class DaemonExtras:
             target.rmdir()
         scratch.rename(target)
         log.info("demo file tree ready in %s: %d files, %d MiB", target, tree.files, tree.bytes >> 20)
+
+    def _scheduled_verify(self, service: TapeService) -> None:
+        verify = self.config.verify
+        assert verify is not None
+        from console.engine.restore.verify import verify_on_schedule
+
+        try:
+            for run in verify_on_schedule(service.restores, pool=verify.pool, tapes=verify.tapes):
+                log.info("scheduled verify %s: %s", run.get("title") or run.get("id"), run.get("state"))
+        except Exception as exc:  # reported, never fatal to the daemon
+            log.error("scheduled verify failed: %s", exc)
 
     def stop(self) -> None:
         if self.scheduler is not None:

@@ -24,6 +24,7 @@ log = logging.getLogger("tapeconsole.schedule")
 
 LAST_CHECK = "schedule.last_check"
 SUMMARY = "_morning-summary"
+VERIFY = "_verify"
 
 
 class Scheduler:
@@ -37,11 +38,16 @@ class Scheduler:
         on_missed: Callable[[str, list[datetime]], None] | None = None,
         summary_at: str | None = None,
         on_summary: Callable[[], None] | None = None,
+        verify_schedule: str | None = None,
+        on_verify: Callable[[], None] | None = None,
     ) -> None:
         self.crons: dict[str, str] = {name: job.schedule for name, job in jobs.items() if job.schedule}
         if summary_at and on_summary is not None:
             hour, minute = summary_at.split(":")
             self.crons[SUMMARY] = f"{int(minute)} {int(hour)} * * *"
+        if verify_schedule and on_verify is not None:
+            self.crons[VERIFY] = verify_schedule
+        self.on_verify = on_verify
         self.start_job = start_job
         self.inventory = inventory
         self.clock = clock
@@ -73,7 +79,7 @@ class Scheduler:
         if last is not None:
             for name, cron in self.crons.items():
                 fires = self._fires(cron, float(last), now)
-                if fires and name != SUMMARY:
+                if fires and name not in (SUMMARY, VERIFY):
                     missed[name] = fires
                     when = ", ".join(f.strftime("%Y-%m-%d %H:%M") for f in fires[:5])
                     more = f" and {len(fires) - 5} more" if len(fires) > 5 else ""
@@ -97,6 +103,11 @@ class Scheduler:
                 assert self.on_summary is not None
                 self.on_summary()
                 continue
+            if name == VERIFY:
+                assert self.on_verify is not None
+                threading.Thread(target=self.on_verify, name="scheduled-verify", daemon=True).start()
+                started.append(name)
+                continue
             try:
                 self.start_job(name, "schedule")
                 started.append(name)
@@ -109,7 +120,7 @@ class Scheduler:
     def next_runs(self) -> dict[str, str]:
         now = self._local(self.clock())
         return {name: croniter(cron, now).get_next(datetime).isoformat(timespec="minutes")
-                for name, cron in self.crons.items() if name != SUMMARY}
+                for name, cron in self.crons.items() if name not in (SUMMARY, VERIFY)}
 
     def start(self) -> None:
         if not self.crons:
