@@ -35,13 +35,23 @@ eject_when_done = false
 """
 
 
-@pytest.fixture
-def slow_site() -> Iterator[Site]:
+def _slow(rate_mb_s: int, scale: float = 0.2) -> str:
     text = SITE.replace('[drives.lto5]\nkind = "virtual"\ngeneration = "LTO-5"',
                         '[drives.lto5]\nkind = "virtual"\ngeneration = "LTO-5"\nbuffer_mib = 2\n'
-                        'native_rate_mb_s = 8\nfloor_rate_mb_s = 2')
+                        f'native_rate_mb_s = {rate_mb_s}\nfloor_rate_mb_s = 1')
     assert text != SITE
-    yield from _site(text + APPEND_JOB)
+    return text + APPEND_JOB.replace("simulator_scale = 0.2", f"simulator_scale = {scale}")
+
+
+@pytest.fixture
+def slow_site() -> Iterator[Site]:
+    yield from _site(_slow(8))
+
+
+@pytest.fixture
+def bigger_site() -> Iterator[Site]:
+    """More VHD data (about 200 MB) than the virtual drive's own 128 MiB buffer holds."""
+    yield from _site(_slow(8, scale=1.0))
 
 
 def out_json(site: Site, capsys: pytest.CaptureFixture[str], *args: str) -> list[dict]:
@@ -114,3 +124,30 @@ def test_backup_from_cron_prints_nothing_but_errors(xo_site: Site) -> None:
     failing = cron("backup", "nope")
     assert failing.returncode == 1 and failing.stdout == ""
     assert failing.stderr.strip() == "tapeconsole: no job named 'nope' (jobs: nightly-vdi)"
+
+
+def test_queue_exclusivity_and_cancel_over_the_socket(bigger_site: Site, capsys: pytest.CaptureFixture[str]) -> None:
+    site = bigger_site
+    assert site.run("backup", "nightly-vdi") == 0
+    assert site.run("backup", "nightly-vdi") == 1
+    assert "job nightly-vdi is already" in capsys.readouterr().err
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        run = out_json(site, capsys, "jobs")[-1]
+        if run["state"] == "running" and run["bytes"] > 0:
+            break
+        time.sleep(0.2)
+    # the drive is the job's: reading from it is refused at once, naming the job
+    assert site.run("read", "lto5", "--file", "0", "--output", str(site.folder / "f0")) == 1
+    assert "drive lto5 is busy: writing nightly-vdi" in capsys.readouterr().err
+    assert site.run("cancel", str(run["id"])) == 0
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        run = out_json(site, capsys, "jobs")[-1]
+        if run["state"] not in ("queued", "waiting-for-tape", "running"):
+            break
+        time.sleep(0.3)
+    assert run["state"] == "cancelled"
+    sets = out_json(site, capsys, "sets")
+    assert sets[-1]["state"] == "cancelled" and sets[-1]["bytes"] > 0
+    assert "cancel" in [e["action"] for e in out_json(site, capsys, "audit")]
