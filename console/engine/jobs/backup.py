@@ -28,7 +28,6 @@ from console.engine.tapeformat.label import TapeLabel
 
 log = logging.getLogger("tapeconsole.jobs")
 
-FILEMARK_BYTES = 0  # filemarks take no data capacity in our accounting
 
 
 @dataclass
@@ -342,7 +341,7 @@ class BackupJob:
         ended = _iso_or_none(outcome.ended)
         inv.update_set(set_id, ended=ended, bytes=outcome.bytes_on_tape, members=outcome.members,
                        member_count=len(outcome.members), state=outcome.state, error=outcome.error)
-        inv.update_tape(tape["barcode"], bytes_used=tape["bytes_used"] + outcome.bytes_on_tape + FILEMARK_BYTES,
+        inv.update_tape(tape["barcode"], bytes_used=tape["bytes_used"] + outcome.bytes_on_tape,
                         last_written=iso(datetime.fromtimestamp(outcome.ended).astimezone()))
         log.info("set %d job=%s tape=%s file=%d state=%s bytes=%d members=%d", set_id, run.job.name,
                  tape["label"], file_number, outcome.state, outcome.bytes_on_tape, len(outcome.members))

@@ -17,7 +17,7 @@ from typing import Any
 from console.engine.drives.base import Drive, DriveError, NotSupported
 from console.engine.pipeline.buffer import BufferCancelled, TapeBuffer
 from console.engine.pipeline.drive_writer import DriveWriter
-from console.engine.pipeline.parts import MemberCursor, Part, SourceStreamError  # noqa: F401
+from console.engine.pipeline.parts import MemberCursor, Part
 from console.engine.tarset import TarSetWriter
 
 MANIFEST_RESERVE = 4 * 1024 * 1024  # room kept for MANIFEST.json, the end-of-archive and the filemark
@@ -71,9 +71,7 @@ class _Guard:
                 self.progress.member_bytes = self.part.offset + sent
                 self.progress.bytes_in += len(chunk)
                 yield chunk
-        except (SourceStreamError, SetCancelled, OSError, ValueError, RuntimeError) as exc:
-            self.error = exc
-        except Exception as exc:  # a source's own error type (XoError, ...): same handling
+        except Exception as exc:  # SourceStreamError, SetCancelled, a source's own (XoError...), OSError
             self.error = exc
         left = self.part.length - sent
         zeros = memoryview(bytes(min(left, 1024 * 1024)))
