@@ -36,7 +36,7 @@ PY
 free_tgt_control_port() {
     local port
     for _ in $(seq 1 200); do
-        port=$((2000 + RANDOM % 60000))
+        port=$((2000 + RANDOM % 30000))  # tgtd refuses control ports above 32767
         if [ ! -e "/var/run/tgtd/socket.$port" ] && [ ! -e "/var/run/tgtd/socket.$port.lock" ]; then
             printf '%s\n' "$port"
             return 0
