@@ -46,6 +46,8 @@ async def test_verify_starts_a_verify_of_the_chosen_tape(site: Site) -> None:
         pilot.app.action_verify("TST001L5")  # what the palette's "Verify a tape" does for a chosen tape
         # the daemon answers: a freshly labelled tape has no set yet, and the console says so
         await until(pilot, lambda: any("tape TST001L5 holds no set to verify" in n for n in notices(pilot.app)))
+        assert not [w for w in pilot.app.workers if w.error is not None]  # a readable notice, not a traceback
+    assert "verify" not in [e["action"] for e in site.get("/audit?limit=10")]  # refused: nothing was read
     site.post("/drives/lto5/eject")  # the site is shared with the next tests: leave the drive empty
 
 
@@ -73,6 +75,9 @@ async def test_the_palette_names_the_target(site: Site) -> None:
         await pilot.pause(0.5)
         await pilot.press("enter")
         await until(pilot, lambda: site.tape("TST103L4")["location"].startswith("offsite"), what="the move")
+    moves = [e for e in site.get("/audit?limit=20") if e["action"] == "move" and e["barcode"] == "TST103L4"]
+    assert moves and moves[-1]["location"] == site.tape("TST103L4")["location"]
+    site.post("/tapes/TST103L4/location", {"location": "shelf"})  # the site is shared with the next tests
 
 
 async def test_a_refusal_is_a_readable_notice_not_a_traceback(site: Site) -> None:

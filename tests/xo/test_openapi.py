@@ -81,7 +81,9 @@ def test_objects_validate(http: httpx.Client, validate, collection: str, schema:
 )
 def test_collection_answers_validate(http: httpx.Client, validate, collection: str, schema: str) -> None:  # type: ignore[no-untyped-def]
     for params in ({}, {"fields": "*"}, {"fields": "id,name_label"}):
-        validate(http.get(f"/{collection}", params=params).json(), ref(schema))
+        answer = http.get(f"/{collection}", params=params)
+        assert answer.status_code == 200 and answer.json(), f"{collection} {params}: {answer.status_code}"
+        validate(answer.json(), ref(schema))  # raises jsonschema.ValidationError on a wrong shape
 
 
 def test_a_wrong_shape_is_caught(http: httpx.Client, validate) -> None:  # type: ignore[no-untyped-def]
