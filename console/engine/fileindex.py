@@ -128,21 +128,26 @@ def _literal_prefix(pattern: str) -> str:
     return pattern
 
 
-def _longest_literal_run(pattern: str) -> int:
-    best = run = 0
+def _longest_literal_run(pattern: str) -> str:
+    """The longest run of plain ASCII characters outside wildcards and classes: what the trigram index
+    is asked for. Non-ASCII characters are left out because SQLite's FTS5 trigram GLOB/LIKE (3.40 as
+    shipped by Debian 12) returns wrong rows for them and can crash on some patterns; '%', '_' and
+    '\\' because they are special in LIKE."""
+    best = run = ""
     in_class = False
     for i, ch in enumerate(pattern):
         if in_class:
             if ch == "]" and pattern[i - 1] not in "[^":
                 in_class = False
             continue
-        if ch in "*?":
-            run = 0
-        elif ch == "[":
-            run, in_class = 0, True
-        else:
-            run += 1
-            best = max(best, run)
+        if ch == "[":
+            in_class = True
+        if ch in "*?[%_\\" or not ch.isascii():
+            run = ""
+            continue
+        run += ch
+        if len(run) > len(best):
+            best = run
     return best
 
 
@@ -283,18 +288,20 @@ class FileIndex:
             like = _glob_to_like(pattern)
             if like is None:
                 return "(SELECT id, path FROM paths WHERE lower(path) GLOB lower(?)) p", [pattern]
-            test, arg = "path LIKE ? ESCAPE '\\'", like
+            test, arg, near = "path LIKE ? ESCAPE '\\'", like, "path LIKE ?"
         else:
-            test, arg = "path GLOB ?", pattern
+            test, arg, near = "path GLOB ?", pattern, "path GLOB ?"
             # A literal prefix is an index range on paths.path: use it unless a longer literal elsewhere
             # is more selective through the trigrams.
-            run = run if run > len(_literal_prefix(pattern)) else 0
-        if not self.trigrams or run < 3:
+            run = run if len(run) > len(_literal_prefix(pattern)) else ""
+        if not self.trigrams or len(run) < 3:
             return f"(SELECT id, path FROM paths WHERE {test}) p", [arg]
+        # The trigram index narrows to the paths holding the literal run; the whole pattern is then
+        # tested by SQLite itself (`+path` keeps that test away from FTS5).
         return (
-            f"(SELECT rowid AS id, path FROM path_trigrams WHERE {test} "
+            f"(SELECT rowid AS id, path FROM path_trigrams WHERE {near} AND +{test} "
             f"UNION ALL SELECT id, path FROM paths WHERE id > {_TRIGRAM_HIGH} AND {test}) p",
-            [arg, arg],
+            [f"%{run}%" if ignore_case else f"*{run}*", arg, arg],
         )
 
     def update_trigrams(self, max_seconds: float | None = None) -> int:
