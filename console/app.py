@@ -31,6 +31,7 @@ from console.messages import ActionFinished, DaemonUpdate
 from console.poller import BUSY_SECONDS, IDLE_SECONDS, Poller, Snapshot
 from console.screens.commands import ConsoleCommands
 from console.screens.dashboard import DashboardScreen
+from console.screens.plan import PlanScreen
 from console.screens.restore import RestoreScreen
 from console.screens.swap import SwapScreen
 from widgets.event_log import EventLog
@@ -217,6 +218,10 @@ class TapeConsoleApp(App[int]):
     def action_restore(self) -> None:
         if not isinstance(self.screen, RestoreScreen):
             self.push_screen(RestoreScreen())
+
+    def action_plan(self) -> None:
+        if not isinstance(self.screen, PlanScreen):
+            self.push_screen(PlanScreen())
 
     def action_refresh(self) -> None:
         self.poller.soon()

@@ -1,8 +1,8 @@
 """What can be restored, from which night, and which tapes that needs: derived from the daemon's sets.
 
-A restore target is a VM's disk (from the sets of an XO job) or a job's whole file tree (a file-tree set
-holds one compressed tar). A night is one run of the job. The daemon cannot restore or verify yet: this
-module only plans; the walkthrough says plainly what it cannot do.
+A restore target is a VM's disk (from the sets of an XO job) or a job's file tree (a file-tree set holds
+one compressed tar; the walkthrough then asks which files of it). A night is one run of the job. The
+daemon restores (POST /v1/restores); this module only works out what to ask it for.
 """
 
 from __future__ import annotations
@@ -158,43 +158,16 @@ def tapes_needed(night: Night, sets: list[Json], tapes: list[Json], drives: list
     return needs
 
 
-def _members_of(target: Target, detail: Json | None) -> list[str]:
-    """The tar member names of the target in one set (a large disk is a .partNNNN series)."""
-    if detail is None:
+def disk_members(target: Target, night: Night, details: dict[int, Json]) -> list[str]:
+    """The member names (parts joined) of a VM disk target in the night's sets, as the daemon names them."""
+    if target.kind != "vm-disk":
         return []
-    if target.kind == "file-tree":
-        return sorted({m.get("name") or m["member"] for m in detail.get("members", [])
-                       if (m.get("name") or m["member"]).endswith(".tar.gz")})
     wanted = target.key.removeprefix("vm:")
-    names = []
-    for member in detail.get("members", []):
-        key = _disk_key(member)
-        if key is not None and f"{key[0]}/{key[1]}" == wanted:
-            names.append(member.get("name") or member["member"])
-    return names
-
-
-def by_hand(target: Target, night: Night, needs: list[TapeNeed], sets: list[Json],
-            details: dict[int, Json]) -> list[str]:
-    """The shell commands that restore the target today, without the (not yet written) daemon restore."""
-    by_id = {s["id"]: s for s in sets}
-    drive_of = {n.barcode: n.drive or "DRIVE" for n in needs}
-    lines: list[str] = []
-    parts: list[str] = []
+    names: list[str] = []
     for set_id in night.sets:
-        s = by_id.get(set_id)
-        if s is None:
-            continue
-        tar = f"set-{set_id}.tar"
-        lines.append(f"# tape {s['tape']} in drive {drive_of.get(s['barcode'], 'DRIVE')}, tape file {s['file']}")
-        lines.append(f"tapeconsole read {drive_of.get(s['barcode'], 'DRIVE')} --file {s['file']} --output {tar}")
-        members = _members_of(target, details.get(set_id))
-        quoted = " ".join(f"'{m}'" for m in members)
-        lines.append(f"tar -b 512 -xvf {tar} {quoted}".rstrip())
-        parts += [m for m in members if PART.search(m)]
-    if parts:
-        whole = PART.sub("", parts[0])
-        lines.append(f"cat {' '.join(sorted(parts))} > '{whole}'")
-    if target.kind == "file-tree":
-        lines.append("mkdir -p restored && tar -xzf backup.tar.gz -C restored")
-    return lines
+        for member in (details.get(set_id) or {}).get("members", []):
+            key = _disk_key(member)
+            name = member.get("member") or PART.sub("", member.get("name") or "")
+            if key is not None and f"{key[0]}/{key[1]}" == wanted and name not in names:
+                names.append(name)
+    return names

@@ -62,12 +62,18 @@ def run_cells(run: Json) -> tuple[Text, ...]:
 
 
 def idle_cells(job: Json) -> tuple[Text, ...]:
-    """A job with no run in the queue: when it runs next (its cron schedule), or on demand."""
+    """A job with no run in the queue: when it runs next (its cron schedule), or on demand, and the tape its
+    next run takes (or why there is none, in red)."""
     state = "scheduled" if job.get("next_run") else "idle"
     when = units.when(job.get("next_run")) if job.get("next_run") else "on demand"
     note = f"cron {job['schedule']}" if job.get("schedule") else f"{job['source']} source"
-    cells = _texts("-", job["name"], job["drive"], state, "-", "-", "-", f"pool {job['pool']}", when, note)
+    tape, problem = job.get("next_tape"), job.get("next_tape_problem")
+    shown = f"next {tape.get('label') or tape['barcode']}" if tape else "no tape" if problem else f"pool {job['pool']}"
+    cells = _texts("-", job["name"], job["drive"], state, "-", "-", "-", shown, when, problem or note)
     cells[3].stylize(STATE_STYLE[state])
+    if problem:
+        cells[7].stylize("red")
+        cells[-1].stylize("red")
     return cells
 
 

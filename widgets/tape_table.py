@@ -20,14 +20,14 @@ from widgets import units
 
 Json = dict[str, Any]
 COLUMNS = ("barcode", "pool", "status", "location", "used", "expires", "label", "written")
-STATUSES = ("blank", "writable", "full", "damaged", "retired")
+STATUSES = ("blank", "writable", "full", "expired", "damaged", "retired")  # `expired`: the daemon's computed state
 PLACES = ("shelf", "drive", "offsite")
 
 SORT_KEYS: dict[str, Callable[[Json], Any]] = {
     "barcode": lambda t: t["barcode"],
     "label": lambda t: (t.get("label") is None, t.get("label") or ""),
     "pool": lambda t: (t.get("pool") is None, t.get("pool") or ""),
-    "status": lambda t: STATUSES.index(t["status"]) if t.get("status") in STATUSES else 99,
+    "status": lambda t: STATUSES.index(state(t)) if state(t) in STATUSES else 99,
     "location": lambda t: t.get("location") or "",
     "used": lambda t: (t.get("bytes_used") or 0) / (t.get("capacity") or 1),
     "expires": lambda t: (t.get("expires") is None, t.get("expires") or ""),
@@ -35,10 +35,15 @@ SORT_KEYS: dict[str, Callable[[Json], Any]] = {
 }
 
 
+def state(tape: Json) -> str:
+    """The tape's state: `expired` once its retention ended (the daemon says), else its status."""
+    return str(tape.get("state") or tape.get("status"))
+
+
 def tape_cells(tape: Json) -> tuple[Text, ...]:
     used = tape.get("bytes_used") or 0
     filled = units.fraction(used, tape.get("capacity"))
-    status = tape["status"] + (" (wp)" if tape.get("write_protected") else "")
+    status = state(tape) + (" (wp)" if tape.get("write_protected") else "")
     return tuple(Text(cell, no_wrap=True, end="") for cell in (
         tape["barcode"], tape.get("pool") or "-", status, tape.get("location") or "?",
         f"{units.size(used)} {units.percent(filled)}" if used else "-", tape.get("expires") or "-",
@@ -55,7 +60,7 @@ class TapeFilter:
     def admits(self, tape: Json) -> bool:
         if self.pool is not None and (tape.get("pool") or "") != self.pool:
             return False
-        if self.status is not None and tape.get("status") != self.status:
+        if self.status is not None and state(tape) != self.status:
             return False
         return self.place is None or (tape.get("location") or "").split(":", 1)[0] == self.place
 

@@ -17,7 +17,9 @@ from typing import Any
 
 from console.cli import render
 from console.cli.console_commands import CONSOLE_COMMANDS, add_console_commands
+from console.cli.plan_command import PLAN_COMMANDS, add_plan_command
 from console.cli.restore_commands import RESTORE_COMMANDS, add_restore_commands
+from console.cli.rotation_commands import ROTATION_COMMANDS, add_rotation_commands, cmd_jobs
 from console.daemon_client import DaemonClient, DaemonError, DaemonUnavailable, connect, start_daemon
 from console.engine.config import Config, load_config, resolve_config_path
 from console.engine.config_errors import ConfigError
@@ -50,9 +52,13 @@ def build_parser() -> argparse.ArgumentParser:
         cmd = sub.add_parser(name, help=f"list {what}")
         cmd.add_argument("--json", action="store_true", help="print JSON")
 
-    audit = sub.add_parser("audit", help="show the audit trail")
+    audit = sub.add_parser("audit", help="show the audit trail; `audit verify` checks that no entry was changed "
+                           "or removed")
+    audit.add_argument("what", nargs="?", choices=["verify"], help="verify the log's hash chain and recorded tip")
     audit.add_argument("--limit", type=int, default=50)
     audit.add_argument("--json", action="store_true")
+    audit.add_argument("--file", metavar="PATH", help="with verify: check a copy of the log, no daemon needed "
+                       "(X.json beside X.audit.log gives the recorded tip)")
 
     load = sub.add_parser("load", help="load a tape into a drive (virtual: from the shelf)")
     load.add_argument("drive")
@@ -87,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     backup.add_argument("job")
     backup.add_argument("--wait", action="store_true", help="follow it; exit 0 only when every set is complete")
 
-    jobs = sub.add_parser("jobs", help="list job runs (running and recent)")
+    jobs = sub.add_parser("jobs", help="list the jobs with their next tape, and job runs (--json: the runs)")
     jobs.add_argument("--json", action="store_true")
 
     sets = sub.add_parser("sets", help="list backup sets")
@@ -104,7 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
     xosim.add_argument("--token-file", metavar="PATH", help="write the session token there (mode 0600)")
 
     add_restore_commands(sub)
+    add_plan_command(sub)
     add_console_commands(sub)
+    add_rotation_commands(sub)
 
     sub.add_parser("console", help="open the console (the default)")
     return parser
@@ -173,6 +181,12 @@ def _listing(path: str, renderer: Callable[[list[dict[str, Any]]], None]) -> Com
 
 
 def cmd_audit(config: Config, args: argparse.Namespace) -> int:
+    if args.what == "verify":
+        from console.cli.audit_verify import verify_audit
+
+        return verify_audit(config, args)
+    if args.file:
+        raise CommandFailed("--file goes with verify: tapeconsole audit verify --file PATH", EXIT_USAGE)
     with _client(config) as client:
         rows = client.get(f"/audit?limit={max(args.limit, 1)}")
     if args.json:
@@ -293,7 +307,9 @@ def cmd_console(config: Config, args: argparse.Namespace) -> int:
 
 COMMANDS: dict[str, Command] = {
     **RESTORE_COMMANDS,
+    **PLAN_COMMANDS,
     **CONSOLE_COMMANDS,
+    **ROTATION_COMMANDS,
     "daemon": cmd_daemon,
     "drives": _listing("/drives", render.drives),
     "tapes": _listing("/tapes", render.tapes),
@@ -306,7 +322,7 @@ COMMANDS: dict[str, Command] = {
     "read": cmd_read,
     "console": cmd_console,
     "backup": cmd_backup,
-    "jobs": _listing("/runs", render.runs),
+    "jobs": cmd_jobs,
     "sets": _listing("/sets", render.sets),
     "cancel": cmd_cancel,
     "offsite": cmd_move,

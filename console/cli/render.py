@@ -34,11 +34,14 @@ def drives(rows: list[dict[str, Any]]) -> None:
 def tapes(rows: list[dict[str, Any]]) -> None:
     table = _table("barcode", "label", "gen", "pool", "status", "location", "used", "capacity", "expires")
     for t in rows:
-        status = t["status"] + (" (protected)" if t.get("write_protected") else "")
+        status = (t.get("state") or t["status"]) + (" (protected)" if t.get("write_protected") else "")
         table.add_row(
             t["barcode"], t.get("label") or "-", t["generation"], t.get("pool") or "-", status,
             t["location"], size(t.get("bytes_used")), size(t.get("capacity")), t.get("expires") or "-",
         )
+    for column in (table.columns[0], table.columns[5]):  # barcode and location (offsite:<vault>) stay whole
+        column.no_wrap = True
+        column.min_width = max((len(str(cell)) for cell in column.cells), default=0)
     _console.print(table)
 
 
@@ -51,11 +54,20 @@ def pools(rows: list[dict[str, Any]]) -> None:
 
 
 def audit(rows: list[dict[str, Any]]) -> None:
-    table = _table("time", "user", "action", "details")
+    table = _table("entry", "time", "user", "action", "details")
+    fixed = ("seq", "time", "user", "action")
     for e in rows:
-        details = " ".join(f"{k}={v}" for k, v in e.items() if k not in ("time", "user", "action") and v is not None)
-        table.add_row(e["time"], e["user"], e["action"], details)
+        details = " ".join(f"{k}={v}" for k, v in e.items() if k not in fixed and v is not None)
+        table.add_row(str(e.get("seq", "-")), e["time"], e["user"], e["action"], details)
     _console.print(table)
+
+
+def audit_verdict(result: dict[str, Any]) -> None:
+    """The notes of `audit verify`, then its one line when the log is intact (a problem goes to stderr)."""
+    for note in result.get("notes") or []:
+        print(f"note: {note}")
+    if result["ok"]:
+        print(result["summary"])
 
 
 def loaded_line(drive: dict[str, Any]) -> str:
@@ -88,3 +100,55 @@ def sets(rows: list[dict[str, Any]]) -> None:
             size(s.get("bytes")), str(s["members"]), s["state"],
         )
     _console.print(table)
+
+
+def _where(location: str | None) -> str:
+    location = location or "?"
+    if location.startswith("drive:"):
+        return f"in drive {location.split(':', 1)[1]}"
+    if location.startswith("offsite"):
+        return f"offsite ({location.split(':', 1)[-1]})"
+    return "on the shelf" if location == "shelf" else location
+
+
+def jobs(rows: list[dict[str, Any]]) -> None:
+    """The configured jobs and the tape each one's next run takes (or why there is none)."""
+    table = _table("job", "drive", "pool", "next run", "next tape")
+    for j in rows:
+        tape = j.get("next_tape")
+        if tape:
+            label = " (labelled by the job)" if tape.get("needs_label") else ""
+            what = f"{tape.get('label') or tape['barcode']}: {tape['reason']}, {_where(tape.get('location'))}{label}"
+        else:
+            what = f"none: {j.get('next_tape_problem') or 'unknown'}"
+        when = j["next_run"].replace("T", " ")[:16] if j.get("next_run") else "on demand"
+        table.add_row(j["name"], j["drive"], j["pool"], when, what)
+    _console.print(table)
+
+
+def swap_list(plan: dict[str, Any]) -> str:
+    """The morning swap list as plain lines, for a terminal or a mail."""
+    lines = [f"Swap list for {plan['day']}"]
+    lines.append(f"Take offsite ({len(plan['take_out'])}):" if plan["take_out"] else "Take offsite: nothing")
+    for t in plan["take_out"]:
+        where = f"eject it from drive {t['drive']}, then " if t.get("in_drive") else ""
+        kept = f"kept until {t['expires']}" if t.get("expires") else "kept forever"
+        lines.append(f"  {t.get('label') or t['barcode']:<10} pool {t['pool']}: {where}to {t['vault']} ({kept})")
+    lines.append(f"Put in ({len(plan['put_in'])}):" if plan["put_in"] else "Put in: nothing")
+    for p in plan["put_in"]:
+        lines.append(f"  {p.get('label') or p['barcode']:<10} into drive {p['drive']} for {p['job']}, "
+                     f"{_where(p['location'])} ({p['reason']})")
+    nights = plan["lookahead_nights"]
+    lines.append(f"Bring back for the next {nights} nights ({len(plan['recall'])}):" if plan["recall"]
+                 else f"Bring back for the next {nights} nights: nothing")
+    for r in plan["recall"]:
+        lines.append(f"  {r.get('label') or r['barcode']:<10} from {r['vault']} for the night of {r['night']} "
+                     f"({r['job']})")
+    for r in plan.get("stays", []):
+        lines.append(f"Stays here: {r.get('label') or r['barcode']}, needed the night of {r['night']} ({r['job']})")
+    for s in plan["shortages"]:
+        lines.append(f"No tape for {s['job']} on the night of {s['night']}: {s['problem']}")
+    lines += [f"Note: {n}" for n in plan["notes"]]
+    if plan.get("unscheduled"):
+        lines.append(f"Not looked ahead (no schedule): {', '.join(plan['unscheduled'])}")
+    return "\n".join(lines)

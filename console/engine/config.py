@@ -94,7 +94,7 @@ class JobConfig:
     compression_threads: int  # files: 0 = all cores
 
 
-NOTIFY_EVENTS = ("job-failed", "waiting-for-tape", "tape-full", "morning-summary", "missed-run")
+NOTIFY_EVENTS = ("job-failed", "waiting-for-tape", "tape-full", "morning-summary", "missed-run", "capacity-warning")
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +119,14 @@ class VerifyConfig:
     tapes: int  # how many tapes each time, those verified longest ago first
 
 
+LOOKAHEAD_NIGHTS = 7
+
+
+@dataclass(frozen=True, slots=True)
+class RotationConfig:
+    lookahead_nights: int = LOOKAHEAD_NIGHTS  # how far the swap list looks ahead for tapes to bring back
+
+
 @dataclass(frozen=True, slots=True)
 class DemoConfig:
     files_folder: Path  # where the demo file tree for nightly-files is generated on first run
@@ -138,6 +146,7 @@ class Config:
     demo: DemoConfig | None = None
     notify: NotifyConfig | None = None
     verify: VerifyConfig | None = None
+    rotation: RotationConfig = field(default_factory=RotationConfig)
     raw: dict[str, Any] = field(repr=False, default_factory=dict)
 
     @property
@@ -514,6 +523,14 @@ def _load_verify(r: _Reader, raw: dict[str, Any], pools: dict[str, PoolConfig]) 
     )
 
 
+def _load_rotation(r: _Reader, raw: dict[str, Any]) -> RotationConfig:
+    data = r.table(raw, "rotation", required=False) or {}
+    r.check_keys(data, "rotation", {"lookahead_nights"})
+    return RotationConfig(lookahead_nights=r.get(
+        data, "rotation", "lookahead_nights", int, LOOKAHEAD_NIGHTS,
+        check=lambda v: None if 1 <= v <= 90 else f"must be 1 to 90 nights, got {v}"))
+
+
 def _load_demo(r: _Reader, raw: dict[str, Any]) -> DemoConfig | None:
     data = r.table(raw, "demo", required=False)
     if data is None:
@@ -528,7 +545,7 @@ def _load_demo(r: _Reader, raw: dict[str, Any]) -> DemoConfig | None:
     )
 
 
-TOP_LEVEL = {"daemon", "shelf", "drives", "pools", "xo", "jobs", "demo", "notify", "verify"}
+TOP_LEVEL = {"daemon", "shelf", "drives", "pools", "xo", "jobs", "demo", "notify", "verify", "rotation"}
 
 
 def load_config(path: Path) -> Config:
@@ -569,7 +586,8 @@ def load_config(path: Path) -> Config:
     jobs_raw = r.table(raw, "jobs", required=False) or {}
     jobs = {name: _load_job(r, name, data, drives, pools, xo) for name, data in jobs_raw.items()}
     return Config(path=path, daemon=daemon, shelf=shelf, drives=drives, pools=pools, xo=xo, jobs=jobs,
-                  demo=_load_demo(r, raw), notify=_load_notify(r, raw), verify=_load_verify(r, raw, pools), raw=raw)
+                  demo=_load_demo(r, raw), notify=_load_notify(r, raw), verify=_load_verify(r, raw, pools),
+                  rotation=_load_rotation(r, raw), raw=raw)
 
 
 def embedded_default_path() -> Path:

@@ -1,8 +1,9 @@
 """Telling someone: a command to run and/or mail through SMTP, per event kind in config.toml [notify].
 
 Events: job-failed, waiting-for-tape (once a job has waited `waiting_minutes`), tape-full,
-missed-run (the daemon was down at a scheduled time), morning-summary (the night's runs and the
-tapes to take offsite). A notification that cannot be sent is logged; it never stops a backup.
+missed-run (the daemon was down at a scheduled time), morning-summary (the night's runs, the
+tapes to take offsite and the tapes to bring back, from the swap list). A notification that cannot be
+sent is logged; it never stops a backup.
 """
 
 from __future__ import annotations
@@ -31,9 +32,10 @@ LAST_SUMMARY = "notify.last_summary"
 
 class Notifier:
     def __init__(self, config: NotifyConfig, inventory: Inventory, *, clock: Callable[[], float] = time.time,
-                 hostname: str | None = None) -> None:
+                 hostname: str | None = None, swap_list: Callable[[], dict[str, Any]] | None = None) -> None:
         self.config = config
         self.inventory = inventory
+        self.swap_list = swap_list  # the daemon's morning swap list (GET /v1/swap-list), when it has one
         self.clock = clock
         self.hostname = hostname or socket.gethostname()
         self.sent: list[tuple[str, str]] = []  # (event, subject), for the console and tests
@@ -85,19 +87,49 @@ class Notifier:
                          + (f"  ({r['error']})" if r.get("error") else ""))
         if not runs:
             lines.append("  none")
-        offsite = self.tapes_to_take_offsite(since_iso)
+        plan = self._swap_list()
+        offsite = plan["take_out"] if plan is not None else self.tapes_to_take_offsite(since_iso)
         lines.append("")
         lines.append("Take offsite:" if offsite else "Take offsite: nothing")
         for tape in offsite:
             pool = self.inventory.pool(tape["pool"]) if tape.get("pool") else None
-            vault = pool["vault"] if pool else "vault"
-            lines.append(f"  {tape['label']} ({tape['barcode']}, pool {tape['pool']}) -> {vault}")
+            vault = tape.get("vault") or (pool["vault"] if pool else "vault")
+            lines.append(f"  {tape['label'] or tape['barcode']} ({tape['barcode']}, pool {tape['pool']}) -> {vault}")
+        back = plan["recall"] if plan is not None else []
+        if plan is not None:
+            lines += self._recall_lines(plan)
         failed = sum(1 for r in runs if r["state"] not in ("done",))
         subject = f"night: {len(runs) - failed} of {len(runs)} runs done, {len(offsite)} tape(s) to take offsite"
+        subject += f", {len(back)} to bring back" if back else ""
         text = "\n".join(lines) + "\n"
         self.send("morning-summary", subject, text)
         self.inventory.set_state(LAST_SUMMARY, now)
         return text
+
+    def _swap_list(self) -> dict[str, Any] | None:
+        if self.swap_list is None:
+            return None
+        try:
+            return self.swap_list()
+        except Exception:  # the summary still goes out, with the night's runs
+            log.exception("morning summary: the swap list failed")
+            return None
+
+    @staticmethod
+    def _recall_lines(plan: dict[str, Any]) -> list[str]:
+        """Bring back (the recall list for the courier), and the nights no tape can take."""
+        lines = ["", f"Bring back (the next {plan['lookahead_nights']} nights):" if plan["recall"]
+                 else "Bring back: nothing"]
+        for tape in plan["recall"]:
+            lines.append(f"  {tape['label'] or tape['barcode']} ({tape['barcode']}, pool {tape['pool']}) from "
+                         f"{tape['vault']}, for the night of {tape['night']} ({tape['job']})")
+        by_job: dict[str, list[dict[str, Any]]] = {}
+        for short in plan["shortages"]:
+            by_job.setdefault(short["job"], []).append(short)
+        for job, shorts in by_job.items():
+            nights = shorts[0]["night"] + (f" to {shorts[-1]['night']} ({len(shorts)} nights)" if shorts[1:] else "")
+            lines.append(f"  No tape for {job} on the night of {nights}: {shorts[0]['problem']}")
+        return lines
 
     def tapes_to_take_offsite(self, since_iso: str) -> list[dict[str, Any]]:
         """Tapes written since then and now on the shelf (ejected): they go to the vault."""

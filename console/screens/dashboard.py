@@ -46,6 +46,7 @@ class DashboardScreen(Screen[None]):
         Binding("v", "app.verify", "verify", show=False),
         Binding("w", "app.swap", "swap"),
         Binding("r", "app.restore", "restore"),
+        Binding("p", "app.plan", "capacity plan", show=False),
         Binding("1", "show_pane('jobs')", "jobs", show=False),
         Binding("2", "show_pane('tapes')", "tapes", show=False),
         Binding("3", "show_pane('log')", "log", show=False),

@@ -1,15 +1,17 @@
 """The tape swap, for the onsite person: one step at a time, in big plain words.
 
-Out: take last night's tapes out of the drives (ejected already, or ejected here) and put them in the
-offsite box; the console records each move (POST /tapes/B/location, audited with user and time).
-In: insert the tape each drive needs next; the console loads it and reads the label back, then says
-"correct" or names the tape it found (the load is audited too). Enter does the step, s skips it,
-Esc stops. The restore walkthrough reuses this screen with its own list of tapes to insert.
+The daemon says what to swap (GET /v1/swap-list, asked off the event loop). Out: take last night's tapes out
+of the drives (ejected already, or ejected here) and put them in the offsite box. Bring back: the tapes the
+courier brought from the vault for the coming nights go on the shelf. In: insert the tape each drive needs
+next; the console loads it and reads the label back, then says "correct" or names the tape it found. Each
+confirmed step is reported to the daemon (POST /v1/swaps), which records the move and audits it with the
+user and the time. Enter does the step, s skips it, r asks for the list again, Esc stops. The restore
+walkthrough reuses this screen with its own list of tapes to insert.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 from textual import work
@@ -21,7 +23,7 @@ from textual.widgets import Footer, Static
 
 from console.daemon_client import DaemonError, DaemonUnavailable
 from console.poller import Snapshot
-from console.rotation import PutIn, SwapPlan, TakeOut, check_inserted, plan_swap
+from console.rotation import BringBack, PutIn, SwapPlan, TakeOut, check_inserted, plan_from_answer
 from widgets.big_text import BigText
 
 if TYPE_CHECKING:
@@ -32,11 +34,12 @@ Json = dict[str, Any]
 
 @dataclass
 class Step:
-    item: TakeOut | PutIn
-    phase: str = "start"  # out: eject, take; in: fetch, clear, insert, reading, correct, wrong; then done
+    item: TakeOut | BringBack | PutIn
+    phase: str = "start"  # out: eject, take; back: recall; in: fetch, clear, insert, reading, correct, wrong; done
     result: str = ""  # the last outcome, in plain words
     found: str | None = None  # out: the tape in the way; in: the wrong tape read
     skipped: bool = False
+    reported: set[str] = field(default_factory=set)  # barcodes whose confirmation the daemon has
 
     @property
     def finished(self) -> bool:
@@ -45,6 +48,13 @@ class Step:
     @property
     def going_out(self) -> bool:
         return isinstance(self.item, TakeOut)
+
+    @property
+    def name(self) -> str:
+        item = self.item
+        if isinstance(item, BringBack):
+            return item.tapes[0].label or item.tapes[0].barcode if len(item.tapes) == 1 else f"{len(item.tapes)} TAPES"
+        return item.label or item.barcode
 
 
 class SwapScreen(Screen[bool]):
@@ -60,10 +70,13 @@ class SwapScreen(Screen[bool]):
     def __init__(self, plan: SwapPlan | None = None, *, title: str = "Tape swap", standalone: bool = False) -> None:
         super().__init__()
         self.plan = plan
+        self.own_plan = plan is not None  # the restore walkthrough's list: never asked of the daemon
         self.heading = title
         self.standalone = standalone
         self.steps: list[Step] = []
         self.current = 0
+        self.plan_error: str | None = None  # why the daemon's swap list could not be had
+        self._asking = False
         self._busy = False
 
     @property
@@ -82,18 +95,28 @@ class SwapScreen(Screen[bool]):
         yield Footer()
 
     def on_mount(self) -> None:
-        if self.console.snapshot.tick:
-            self.show_snapshot(self.console.snapshot)
-        else:
-            self._draw()
+        if self.plan is None:
+            self.ask_for_plan()
+        self.show_snapshot(self.console.snapshot)
 
     # ---- the plan
+    @work(exclusive=True, group="swap-plan")
+    async def ask_for_plan(self) -> None:
+        """The daemon's swap list (it reads the inventory, the runs and the schedules: off the event loop)."""
+        self._asking, self.plan_error = True, None
+        self._draw()
+        try:
+            self.plan = plan_from_answer(await self.console.link.get("/swap-list"))
+        except (DaemonError, DaemonUnavailable) as exc:
+            self.plan_error = str(exc)
+        finally:
+            self._asking = False
+        self.show_snapshot(self.console.snapshot)
+
     def show_snapshot(self, snapshot: Snapshot) -> None:
-        if not self.steps and snapshot.tick and not snapshot.error:
-            if self.plan is None:
-                self.plan = plan_swap(jobs=snapshot.jobs, runs=snapshot.runs, tapes=snapshot.tapes,
-                                      pools=snapshot.pools, drives=snapshot.drives, today=self.console.today())
-            self.steps = [Step(item) for item in (*self.plan.take_out, *self.plan.put_in)]
+        if not self.steps and self.plan is not None and snapshot.tick and not snapshot.error:
+            plan = self.plan
+            self.steps = [Step(item) for item in (*plan.take_out, *plan.recall, *plan.put_in)]
             self.current = 0
             if self.steps:
                 self._begin(self.steps[0])
@@ -105,7 +128,10 @@ class SwapScreen(Screen[bool]):
         """The first phase of a step, from where the tapes are now."""
         snapshot = self.console.snapshot
         item = step.item
-        drive = snapshot.drive(item.drive) or {}
+        if isinstance(item, BringBack):
+            step.phase = "recall"
+            return
+        drive = (snapshot.drive(item.drive) if item.drive else None) or {}
         if isinstance(item, TakeOut):
             step.phase = "eject" if drive.get("loaded") == item.barcode else "take"
             return
@@ -120,8 +146,9 @@ class SwapScreen(Screen[bool]):
             step.phase = "insert"
 
     def _judge(self, step: Step, drive: Json) -> None:
-        expected = self.console.snapshot.tape(step.item.barcode) or {"barcode": step.item.barcode,
-                                                                      "label": step.item.label}
+        item = step.item
+        assert isinstance(item, PutIn)
+        expected = self.console.snapshot.tape(item.barcode) or {"barcode": item.barcode, "label": item.label}
         verdict = check_inserted(expected, drive)
         step.phase = "correct" if verdict.correct else "wrong"
         step.result, step.found = verdict.text, verdict.found
@@ -144,7 +171,10 @@ class SwapScreen(Screen[bool]):
     def action_start_over(self) -> None:
         if self._busy:
             return
-        self.plan, self.steps, self.current = None, [], 0
+        self.steps, self.current = [], 0
+        if not self.own_plan:
+            self.plan = None
+            self.ask_for_plan()
         self.console.poller_soon()
         self.show_snapshot(self.console.snapshot)
 
@@ -171,6 +201,20 @@ class SwapScreen(Screen[bool]):
             step.result = f"That did not work: {exc}. Press Enter to try again, or ask the operator."
             return None
 
+    async def _report(self, step: Step, barcode: str, direction: str, verdict: str, *, drive: str | None = None,
+                      found: str | None = None) -> bool:
+        """Tell the daemon the step is confirmed (it records the move and audits it); False when it refused."""
+        body: dict[str, Any] = {"barcode": barcode, "direction": direction, "verdict": verdict}
+        if drive:
+            body["drive"] = drive
+        if found:
+            body["found"] = found
+        if await self._post(step, "/swaps", body) is None:
+            return False
+        if verdict != "wrong":
+            step.reported.add(barcode)
+        return True
+
     @work(exclusive=True, group="swap")
     async def do_step(self, step: Step) -> None:
         item = step.item
@@ -178,50 +222,78 @@ class SwapScreen(Screen[bool]):
         step.result = "Working…"
         self._draw()
         try:
-            if step.phase == "eject" or step.phase == "clear":
+            if isinstance(item, BringBack):
+                missing = [t for t in item.tapes if t.barcode not in step.reported]
+                for tape in missing:
+                    if not await self._report(step, tape.barcode, "back", "moved"):
+                        break
+                else:
+                    step.phase, step.result = "done", ""
+                    self._advance()
+            elif step.phase == "eject" or step.phase == "clear":
                 if await self._post(step, f"/drives/{item.drive}/eject") is not None:
                     step.result = "Ejected."
                     step.phase = "take" if step.going_out else "insert"
             elif step.phase == "take":
-                if await self._post(step, f"/tapes/{item.barcode}/location", {"location": "offsite"}) is not None:
+                if await self._report(step, item.barcode, "out", "moved", drive=item.drive):
                     step.phase, step.result = "done", ""
                     self._advance()
-            elif step.phase == "fetch":
-                if await self._post(step, f"/tapes/{item.barcode}/location", {"location": "shelf"}) is not None:
-                    drive = self.console.snapshot.drive(item.drive) or {}
-                    step.phase = "clear" if drive.get("loaded") else "insert"
-                    step.found = drive.get("label") or drive.get("loaded")
-                    step.result = "Recorded: it is back on the shelf."
-            elif step.phase == "insert":
-                step.phase = "reading"
-                self._draw()
-                drive = await self._post(step, f"/drives/{item.drive}/load", {"barcode": item.barcode})
-                if drive is None:
-                    step.phase = "insert"
-                else:
-                    self._judge(step, drive)
-            elif step.phase == "wrong":
-                if await self._post(step, f"/drives/{item.drive}/eject") is not None:
-                    step.phase, step.result = "insert", f"Ejected {step.found}. Put it back on the shelf."
-            elif step.phase == "correct":
-                step.phase, step.result = "done", ""
-                self._advance()
+            elif isinstance(item, PutIn):
+                await self._do_insert(step, item)
         finally:
             self._busy = False
             self.console.poller_soon()
             self._draw()
 
+    async def _do_insert(self, step: Step, item: PutIn) -> None:
+        if step.phase == "fetch":
+            if await self._report(step, item.barcode, "back", "moved"):
+                drive = self.console.snapshot.drive(item.drive) or {}
+                step.phase = "clear" if drive.get("loaded") else "insert"
+                step.found = drive.get("label") or drive.get("loaded")
+                step.result = "Recorded: it is back on the shelf."
+        elif step.phase == "insert":
+            step.phase = "reading"
+            self._draw()
+            drive = await self._post(step, f"/drives/{item.drive}/load", {"barcode": item.barcode})
+            if drive is None:
+                step.phase = "insert"
+                return
+            self._judge(step, drive)
+            verdict = "correct" if step.phase == "correct" else "wrong"
+            text = step.result
+            if not await self._report(step, item.barcode, "in", verdict, drive=item.drive, found=step.found):
+                step.result = f"{text}\n{step.result}" if verdict == "wrong" else step.result
+                if verdict == "correct":
+                    step.phase = "insert"  # not recorded: load it again to confirm
+            else:
+                step.result = text
+        elif step.phase == "wrong":
+            if await self._post(step, f"/drives/{item.drive}/eject") is not None:
+                step.phase, step.result = "insert", f"Ejected {step.found}. Put it back on the shelf."
+        elif step.phase == "correct":
+            confirmed = item.barcode in step.reported or await self._report(
+                step, item.barcode, "in", "correct", drive=item.drive, found=step.found)
+            if confirmed:
+                step.phase, step.result = "done", ""
+                self._advance()
+
     # ---- drawing
     def _words(self, step: Step) -> tuple[str, str, str]:
         """(big verb, big tape name, where) for the step's phase."""
         item = step.item
-        name = item.label or item.barcode
-        drive = self.console.snapshot.drive(item.drive) or {}
+        name = step.name
+        if isinstance(item, BringBack):
+            tapes = "\n".join(f"  {t.label or t.barcode}, for the night of {t.night} ({t.job})" for t in item.tapes)
+            return ("BRING BACK", name, f"Bring these back from {item.vault} and put them on the shelf:\n{tapes}\n"
+                    "Press Enter when they are here (s: not yet).")
+        drive = (self.console.snapshot.drive(item.drive) if item.drive else None) or {}
         generation = drive.get("generation", "")
         if isinstance(item, TakeOut):
             if step.phase == "eject":
                 return "EJECT", name, f"Drive {item.drive} ({generation}) still holds it. Press Enter: it comes out."
-            return ("TAKE OUT", name, f"Take it from drive {item.drive} ({generation}); it has been ejected.\n"
+            source = f"drive {item.drive} ({generation}); it has been ejected" if item.drive else "the shelf"
+            return ("TAKE OUT", name, f"Take it from {source}.\n"
                     f"Put it in the offsite box for {item.vault}.\nPress Enter when it is in the box.")
         if step.phase == "fetch":
             where = (self.console.snapshot.tape(item.barcode) or {}).get("location", item.location)
@@ -244,8 +316,12 @@ class SwapScreen(Screen[bool]):
         marks = []
         for index, step in enumerate(self.steps):
             mark = "✔" if step.phase == "done" else "–" if step.skipped else "▶" if index == self.current else "·"
-            target = "offsite" if step.going_out else f"drive {step.item.drive}"
-            marks.append(f"{mark} {step.item.label or step.item.barcode} → {target}")
+            item = step.item
+            if isinstance(item, BringBack):
+                marks.append(f"{mark} {len(item.tapes)} from {item.vault} → shelf")
+                continue
+            target = "offsite" if step.going_out else f"drive {item.drive}"
+            marks.append(f"{mark} {step.name} → {target}")
         return "   ".join(marks)
 
     def _draw(self) -> None:
@@ -259,6 +335,12 @@ class SwapScreen(Screen[bool]):
             if self.plan is None:
                 progress.update(self.heading)
                 verb.text = "WAIT"
+                if self.plan_error and not self._asking:
+                    where.update(f"The daemon could not say which tapes to swap: {self.plan_error}")
+                    result.update("Press r to ask again, or tell the operator.")
+                    keys.update("r: ask again   Esc: close")
+                    checklist.update("")
+                    return
                 where.update(snapshot.error or "Asking the daemon which tapes to swap…")
                 result.update("")
             else:
@@ -273,11 +355,14 @@ class SwapScreen(Screen[bool]):
         if self.current >= len(self.steps):
             done = [s for s in self.steps if s.phase == "done"]
             out = sum(1 for s in done if s.going_out)
+            back = sum(len(s.item.tapes) for s in done if isinstance(s.item, BringBack))
+            inserted = sum(1 for s in done if isinstance(s.item, PutIn))
             progress.update(f"{self.heading}: finished")
             verb.text, tape.text = "ALL DONE", ""
-            where.update(f"{out} tape(s) went to the offsite box, {len(done) - out} tape(s) are in their drives.\n"
-                         "Every step is in the audit log with the time (tapeconsole audit).")
-            skipped = [s.item.label or s.item.barcode for s in self.steps if s.skipped]
+            came_back = f", {back} came back to the shelf" if back else ""
+            where.update(f"{out} tape(s) went to the offsite box{came_back}, {inserted} tape(s) are in their "
+                         "drives.\nEvery step is in the audit log with the time (tapeconsole audit).")
+            skipped = [s.name for s in self.steps if s.skipped]
             result.update(f"Skipped: {', '.join(skipped)}. Tell the operator." if skipped else "")
             keys.update("Enter or Esc: close")
             return

@@ -18,7 +18,8 @@ def recording(name: str) -> dict[str, Any]:
 
 
 class RecordedDaemon:
-    """GETs answer from the recording; POSTs are kept in `posts` and answered from `replies` (else 404)."""
+    """GETs answer from the recording; POSTs are kept in `posts` and answered from `replies`, else from the
+    recording's "POST /path" answer (a restore's start: 202), else 404."""
 
     def __init__(self, answers: dict[str, Any], replies: dict[str, Any] | None = None) -> None:
         self.answers = answers
@@ -31,6 +32,8 @@ class RecordedDaemon:
             body = json.loads(request.content or b"{}")
             self.posts.append((path, body))
             reply = self.replies.get(path)
+            if reply is None and f"POST {path}" in self.answers:
+                reply = (202, self.answers[f"POST {path}"])
             if reply is None:
                 return httpx.Response(404, json={"error": f"the recording has no answer for POST {path}"})
             status, answer = reply if isinstance(reply, tuple) else (200, reply)

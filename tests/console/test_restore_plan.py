@@ -1,4 +1,4 @@
-"""What can be restored, from which night, from which tapes, and how by hand until the daemon restores."""
+"""What can be restored, from which night, from which tapes, and the member names the daemon is asked for."""
 
 from __future__ import annotations
 
@@ -65,12 +65,12 @@ def test_an_lto5_tape_is_never_sent_to_the_lto4_drive() -> None:
     assert need.drive is None and "No drive here can read LTO-5" in need.todo
 
 
-def test_by_hand_reads_the_tape_file_and_extracts_the_disk() -> None:
+def test_the_disk_is_asked_for_by_its_member_names_parts_joined() -> None:
     answers = recording("morning")
     sets, details, jobs = catalogue(answers)
-    disk = next(t for t in restore_plan.targets(sets, details, jobs) if t.title.startswith("VM mail01: disk mail01_s"))
+    disk = next(t for t in restore_plan.targets(sets, details, jobs) if "files01_shares" in t.title)
     night = restore_plan.nights(disk, sets, details)[0]
-    needs = restore_plan.tapes_needed(night, sets, answers["/tapes"], answers["/drives"])
-    lines = restore_plan.by_hand(disk, night, needs, sets, details)
-    assert lines[1] == "tapeconsole read lto5 --file 1 --output set-3.tar"
-    assert lines[2].startswith("tar -b 512 -xvf set-3.tar 'vms/mail01-") and lines[2].endswith(".vhd'")
+    [name] = restore_plan.disk_members(disk, night, details)
+    assert name.startswith("vms/files01-") and name.endswith(".vhd")  # its two .partNNNN pieces: one member
+    tree = next(t for t in restore_plan.targets(sets, details, jobs) if t.kind == "file-tree")
+    assert restore_plan.disk_members(tree, restore_plan.nights(tree, sets, details)[0], details) == []

@@ -28,7 +28,7 @@ async def first_poll(pilot) -> None:  # type: ignore[no-untyped-def]
     await pilot.pause()
 
 
-async def test_restore_goes_on_with_enter_and_back_with_backspace() -> None:
+async def test_restore_goes_on_with_enter_and_back_with_escape_and_backspace() -> None:
     app = recorded(RecordedDaemon(recording("morning")), start="restore")
     async with app.run_test(size=(80, 24)) as pilot:
         await first_poll(pilot)
@@ -39,13 +39,39 @@ async def test_restore_goes_on_with_enter_and_back_with_backspace() -> None:
         await pilot.press("enter", "enter")
         assert screen.step == "tapes"
         await pilot.press("enter")
-        assert screen.step == "restore"
-        assert "tapeconsole read lto5 --file 1 --output set-3.tar" in str(
-            screen.query_one("#restore-commands", Static).content)
-        await pilot.press("backspace")
+        assert screen.step == "target"
+        hint = str(screen.query_one("#target-hint", Static).content)
+        assert hint.startswith("From the command line: tapeconsole restore 3 --to ") and "--member vms/dc01-" in hint
+        await pilot.press("escape")  # the input has the focus: Esc goes back a step
         assert screen.step == "tapes"
-        await pilot.press("escape")
+        await pilot.press("backspace")
+        assert screen.step == "night"
+        await pilot.press("escape", "escape")
         await until(pilot, lambda: not app.is_running, what="the standalone walkthrough to close")
+
+
+async def test_a_refused_restore_says_why_and_stays_on_where_to() -> None:
+    daemon = RecordedDaemon(recording("morning"), replies={
+        "/restores": (409, {"error": "tape DEM002L5 is offsite (offsite-vault): recall it from offsite-vault"})})
+    app = recorded(daemon, start="restore")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await first_poll(pilot)
+        screen = app.screen
+        assert isinstance(screen, RestoreScreen)
+        targets = screen.query_one("#what-list", OptionList)
+        await until(pilot, lambda: targets.option_count > 1, what="the targets")
+        await pilot.press("enter", "enter", "enter")
+        await pilot.press("end", "ctrl+u", *"srv/x", "enter")
+        problem = screen.query_one("#target-problem", Static)
+        assert "'srv/x' is not an absolute path" in str(problem.content) and daemon.posts == []
+        await pilot.press("home", "/", "enter")
+        await until(pilot, lambda: "HTTP 409" in str(problem.content), what="the refusal")
+        assert str(problem.content) == ("Refused (HTTP 409): tape DEM002L5 is offsite (offsite-vault): recall it "
+                                        "from offsite-vault")
+        [(path, body)] = daemon.posts
+        assert path == "/restores" and body["set"] == 3 and body["to"] == "/srv/x" and body["force"] is False
+        assert body["members"] == [n for n in body["members"] if n.startswith("vms/dc01-")] != []
+        assert screen.step == "target" and isinstance(app.focused, Input)
 
 
 async def test_skipped_swap_steps_are_named_at_the_end() -> None:
@@ -62,7 +88,7 @@ async def test_skipped_swap_steps_are_named_at_the_end() -> None:
 
 async def test_a_refused_swap_step_says_why_and_stays() -> None:
     daemon = RecordedDaemon(recording("morning"), replies={
-        "/tapes/DEM001L5/location": (409, {"error": "tape DEM001L5 is in lto5: eject it first"})})
+        "/swaps": (409, {"error": "tape DEM001L5 is still in drive lto5: eject it first"})})
     app = recorded(daemon, start="swap")
     async with app.run_test(size=(80, 24)) as pilot:
         await first_poll(pilot)

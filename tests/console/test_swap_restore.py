@@ -1,11 +1,15 @@
 """First run, then the morning after: the demo key, the tape swap (right and wrong tapes), the restore walkthrough.
 
 One daemon, in order: the demo writes last night's tapes; the swap sends them offsite and puts new ones in;
-a mislabelled cartridge is caught by the label read back; the restore walkthrough brings the VDI tape back.
+a mislabelled cartridge is caught by the label read back; the restore walkthrough brings the VDI tape back
+and restores a disk from it.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from textual import events
 from textual.widgets import OptionList, Static
 
 from console.screens.restore import RestoreScreen
@@ -77,9 +81,11 @@ async def test_swap_sends_last_nights_tapes_offsite_and_checks_the_new_ones(site
         await at_step(pilot, "ALL DONE")
         assert {site.drive("lto5")["loaded"], site.drive("lto4")["loaded"]} == {p.barcode for p in incoming}
         audit = [(e["action"], e.get("barcode")) for e in site.get("/audit?limit=50")]
+        swaps = [(e["barcode"], e["direction"], e["verdict"]) for e in site.get("/audit?limit=50")
+                 if e["action"] == "swap"]
         for item in incoming:
-            assert ("load", item.barcode) in audit
-        assert ("move", written["nightly-vdi"]) in audit and ("move", written["nightly-files"]) in audit
+            assert ("load", item.barcode) in audit and (item.barcode, "in", "correct") in swaps
+        assert (written["nightly-vdi"], "out", "moved") in swaps and (written["nightly-files"], "out", "moved") in swaps
         await pilot.press("enter")
         await until(pilot, lambda: not isinstance(app.screen, SwapScreen), what="back on the dashboard")
 
@@ -113,7 +119,7 @@ async def test_swap_names_the_wrong_tape_it_finds(site: Site) -> None:
             (site.shelf / "swapping.tmp").unlink()
 
 
-async def test_restore_walkthrough_brings_the_tape_back_and_says_what_is_missing(site: Site) -> None:
+async def test_restore_walkthrough_brings_the_tape_back_and_restores_the_disk(site: Site, tmp_path: Path) -> None:
     vdi_tape = next(r for r in site.get("/runs") if r["job"] == "nightly-vdi")["tapes"][0]
     async with console(site) as pilot:
         app = pilot.app
@@ -143,9 +149,18 @@ async def test_restore_walkthrough_brings_the_tape_back_and_says_what_is_missing
         await at_step(pilot, "ALL DONE")
         assert swap.steps[0].item.barcode == vdi_tape
         await pilot.press("enter")
-        await until(pilot, lambda: app.screen is screen and screen.step == "restore", what="the restore step")
-        missing = str(screen.query_one("#restore-missing", Static).content)
-        assert "tapeconsole restore SET_ID --to DIR --wait" in missing and "tapeconsole verify TAPE --wait" in missing
-        commands = str(screen.query_one("#restore-commands", Static).content)
-        assert "tapeconsole read lto5 --file 1 --output set-" in commands and ".vhd'" in commands
+        await until(pilot, lambda: app.screen is screen and screen.step == "target", what="where to restore")
         assert site.drive("lto5")["loaded"] == vdi_tape
+        out = tmp_path / "disk"
+        await pilot.press("end", "ctrl+u")
+        app.focused.post_message(events.Paste(str(out)))  # as a terminal pastes: typing it takes seconds here
+        await pilot.pause()
+        await pilot.press("enter")
+        panel = screen.panel
+        await until(pilot, lambda: panel.ended, timeout=60, what="the restore's end")
+        run = panel.current
+        assert run["state"] == "done" and run["ok"] and run["drive"] == "lto5", run
+        [restored] = run["results"]
+        assert Path(restored["path"]).stat().st_size == restored["size"] == run["bytes"]
+        assert Path(restored["path"]).relative_to(out).parts[0] == "vms" and restored["path"].endswith(".vhd")
+    site.post("/drives/lto5/eject")  # the drives empty, the tapes on the shelf, as the next module expects

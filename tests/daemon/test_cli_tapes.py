@@ -92,7 +92,7 @@ def test_label_round_trip_read_back_and_listed_by_gnu_tar(site: Site, capsys: py
     assert site.run("load", "lto5", "TST001L5") == 0
     assert "label TST001L5 (pool vdi-daily)" in capsys.readouterr().out
     actions = [e["action"] for e in json_out(site, capsys, "audit")]
-    assert actions == ["load", "label", "read", "eject", "load"]
+    assert actions == ["config-first-seen", "load", "label", "read", "eject", "load"]
 
 
 def test_refusals_name_the_tape_and_exit_1(site: Site, capsys: pytest.CaptureFixture[str]) -> None:

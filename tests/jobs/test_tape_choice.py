@@ -7,7 +7,7 @@ from pathlib import Path
 
 from console.engine.config import PoolConfig
 from console.engine.inventory import Inventory
-from console.engine.jobs.tape_choice import candidates
+from console.engine.jobs.tape_choice import candidates, first_choice
 
 
 def make(tmp_path: Path) -> tuple[Inventory, datetime]:
@@ -52,3 +52,18 @@ def test_write_protected_and_wrong_generation_are_never_chosen(tmp_path: Path) -
     barcodes = [c.barcode for c in candidates(inv, "vdi-daily", "lto5", "LTO-5")]
     assert "T00007L5" not in barcodes and "T00009L4" not in barcodes
     assert candidates(inv, "vdi-daily", "lto4", "LTO-4") == []
+
+
+def test_a_tape_a_restore_holds_is_never_chosen(tmp_path: Path) -> None:
+    inv, _ = make(tmp_path)
+    order = [c.barcode for c in candidates(inv, "vdi-daily", "lto5", "LTO-5", held={"T00004L5", "T00007L5"})]
+    assert order == ["T00002L5"]
+
+
+def test_the_tape_in_the_drive_is_taken_first_when_it_is_a_choice(tmp_path: Path) -> None:
+    inv, _ = make(tmp_path)
+    inv.update_tape("T00007L5", location="drive:lto5")
+    choices = candidates(inv, "vdi-daily", "lto5", "LTO-5")
+    assert choices[0].barcode == "T00004L5" and first_choice(choices, "lto5").barcode == "T00007L5"
+    assert first_choice(candidates(inv, "vdi-daily", "lto4", "LTO-5"), "lto4").barcode == "T00005L5"  # expired, in it
+    assert first_choice([], "lto5") is None

@@ -103,6 +103,7 @@ def test_targets_that_could_touch_a_tape_or_the_daemon_are_refused(restore_site,
         (str(rs.service.config.shelf.path), "where the daemon keeps its cartridges"),
         (str(tmp_path / "no" / "such"), f"folder {tmp_path / 'no'} does not exist"),
         (str(rs.folder / "config.toml"), "is not a folder"),
+        ("/proc/tapeconsole-restore", "(may not create folder|cannot create restore folder) /proc/tapeconsole-restore"),
     ):
         with pytest.raises(Refused, match=why):
             rs.manager.start_restore(RestoreRequest(record["id"], to_folder=folder), "tester")

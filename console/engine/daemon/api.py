@@ -20,9 +20,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from console.engine.daemon.api_audit import audit_routes
+from console.engine.daemon.api_plan import plan_routes
 from console.engine.daemon.api_restore import restore_routes
+from console.engine.daemon.api_rotation import job_rows, rotation_routes
 from console.engine.daemon.errors import BadRequest, Refused
 from console.engine.daemon.events import EventLog, SystemSampler
+from console.engine.daemon.peer import scope_peer
 from console.engine.daemon.service import TapeService
 from console.engine.drives.base import DriveError
 from console.engine.inventory import InventoryError
@@ -35,7 +39,9 @@ Handler = Callable[[Request], Awaitable[Response]]
 
 
 def _user(request: Request) -> str:
-    return request.headers.get(USER_HEADER, "unknown")[:64]
+    """The Unix user of the client, from the socket (SO_PEERCRED); the header only without a socket (tests)."""
+    peer = scope_peer(request.scope)
+    return peer["user"] if peer is not None else request.headers.get(USER_HEADER, "unknown")[:64]
 
 
 async def _json_body(request: Request) -> dict[str, Any]:
@@ -150,16 +156,7 @@ def build_app(service: TapeService, *, on_stop: Callable[[], None] | None = None
         return JSONResponse(result)
 
     async def jobs(request: Request) -> Response:
-        rows = []
-        for job in service.config.jobs.values():
-            active = service.jobs.active_on(job.drive)
-            next_runs = service.scheduler.next_runs() if service.scheduler is not None else {}
-            rows.append({
-                "name": job.name, "source": job.source, "drive": job.drive, "pool": job.pool,
-                "schedule": job.schedule, "next_run": next_runs.get(job.name), "eject_when_done": job.eject_when_done,
-                "running": active.id if active is not None and active.job.name == job.name else None,
-            })
-        return JSONResponse(rows)
+        return JSONResponse(await run_in_threadpool(job_rows, service))  # each with its next tape
 
     async def run_job(request: Request) -> Response:
         result = await run_in_threadpool(service.jobs.start, request.path_params["name"], _user(request))
@@ -226,4 +223,7 @@ def build_app(service: TapeService, *, on_stop: Callable[[], None] | None = None
         Route(f"{v}/daemon/stop", _errors(stop), methods=["POST"]),
     ]
     routes += restore_routes(service, service.restores)
+    routes += rotation_routes(service)
+    routes += audit_routes(service)
+    routes += plan_routes(service)
     return Starlette(routes=routes)

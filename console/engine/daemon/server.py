@@ -19,11 +19,16 @@ import uvicorn
 from console.engine.config import Config
 from console.engine.config_errors import ConfigError, find_line
 from console.engine.daemon.api import build_app
+from console.engine.daemon.api_plan import planner_for
+from console.engine.daemon.api_rotation import swap_list
+from console.engine.daemon.config_audit import audit_config_change
 from console.engine.daemon.events import EventLog
+from console.engine.daemon.peer import PeerCredH11Protocol
 from console.engine.daemon.service import TapeService
 from console.engine.jobs.schedule import Scheduler
 from console.engine.jobs.sources import JobSources, XoConnector
 from console.engine.notify import Notifier
+from console.engine.planning.day_ahead import DayAheadCheck
 from console.engine.sources.xo_client import XoClient
 
 log = logging.getLogger("tapeconsole.daemon")
@@ -123,7 +128,7 @@ class DaemonExtras:
         """Once the service is up: notifications and the schedule."""
         notify = self.config.notify
         if notify is not None:
-            self.notifier = Notifier(notify, service.inventory)
+            self.notifier = Notifier(notify, service.inventory, swap_list=lambda: swap_list(service))
         self.scheduler = Scheduler(
             self.config.jobs,
             lambda name, user: service.jobs.start(name, user, reason="schedule"),
@@ -133,6 +138,8 @@ class DaemonExtras:
             on_summary=self.notifier.morning_summary if self.notifier else None,
             verify_schedule=self.config.verify.schedule if self.config.verify else None,
             on_verify=lambda: self._scheduled_verify(service),
+            capacity_at=notify.summary_at if notify else "07:00",
+            on_capacity=DayAheadCheck(planner_for(service), self.notifier.send if self.notifier else None).run,
         )
         self.scheduler.start()
         service.scheduler = self.scheduler
@@ -208,6 +215,7 @@ def _serve_locked(config: Config, events: EventLog) -> int:
     try:
         extras.start()
         service = TapeService(config, members_for=extras.sources, on_event=extras.on_run_event)
+        audit_config_change(config.path, config.daemon.state_dir, service.inventory)
         extras.attach(service)
         server: uvicorn.Server | None = None
 
@@ -218,7 +226,8 @@ def _serve_locked(config: Config, events: EventLog) -> int:
 
         app = build_app(service, on_stop=stop, events=events)
         server = uvicorn.Server(
-            uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=5)
+            uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=5,
+                           http=PeerCredH11Protocol)  # each request knows its client's Unix user (SO_PEERCRED)
         )
         pid_file.write_text(f"{os.getpid()}\n")
         threading.Thread(target=service.identify_loaded, name="identify", daemon=True).start()

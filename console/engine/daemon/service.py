@@ -19,6 +19,7 @@ from console.engine.drives.factory import build_drives
 from console.engine.inventory import Inventory
 from console.engine.jobs.manager import EventHook, JobManager, MemberBuilder
 from console.engine.restore.manager import RestoreManager
+from console.engine.rotation.states import with_state
 from console.engine.tapeformat.label import TapeLabel, check_label_text
 
 log = logging.getLogger("tapeconsole.daemon")
@@ -66,6 +67,7 @@ class TapeService:
             xo_client=getattr(members_for, "xo_client", None),
             jobs=self.jobs,
         )
+        self.jobs.held_tapes = self.restores.held_tapes  # a backup never takes a tape a restore needs
         self.scheduler: Any = None  # set by the daemon when it runs the schedule
 
     def _autoload(self, drive: Drive, barcode: str) -> None:
@@ -100,7 +102,8 @@ class TapeService:
         return [slot.describe() for slot in self.slots.values()]
 
     def tapes(self) -> list[dict[str, Any]]:
-        return self.inventory.tapes()
+        """The inventory, each tape with its `state`: `expired` once its retention ended, else its status."""
+        return with_state(self.inventory.tapes(), self.inventory.pools(), self.inventory.clock().date())
 
     def pools(self) -> list[dict[str, Any]]:
         return self.inventory.pools()
@@ -222,6 +225,8 @@ class TapeService:
             pool, barcode = tape_ops.check_can_label(
                 drive, slot.config.generation, slot.loaded, text, pool_name, confirm, self.inventory
             )
+            old = self.inventory.tape_by_uuid(slot.loaded.label_uuid) if slot.loaded.label_uuid else None
+            expired = old.get("expires") if old and old.get("last_written") else None  # checked: not protected
             now = self.inventory.clock()
             label = TapeLabel.new(text, barcode, pool_name, status.media_generation or pool["generation"], now)
             tape_ops.write_label(drive, label, slot.config.block_size)
@@ -241,10 +246,15 @@ class TapeService:
                 last_written=None,
                 location=f"drive:{drive_name}",
             )
-        self.inventory.audit(
-            "relabel" if old_label else "label", user, drive=drive_name, barcode=barcode, label=text,
-            pool=pool_name, old_label=old_label,
-        )
+        if expired:  # data under a retention that has ended is gone: audited as such, its sets marked
+            self.inventory.audit("overwrite-expired", user, drive=drive_name, barcode=barcode, label=text,
+                                 pool=pool_name, old_label=old_label, expired=expired,
+                                 sets_overwritten=self.inventory.mark_sets_overwritten(barcode))
+        else:
+            self.inventory.audit(
+                "relabel" if old_label else "label", user, drive=drive_name, barcode=barcode, label=text,
+                pool=pool_name, old_label=old_label,
+            )
         log.info("label drive=%s barcode=%s label=%s pool=%s old=%s", drive_name, barcode, text, pool_name, old_label)
         return record
 

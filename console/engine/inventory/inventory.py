@@ -15,6 +15,7 @@ from typing import Any
 from tinydb import Query, TinyDB
 
 from console.engine.config import PoolConfig
+from console.engine.inventory.audit_log import AuditLog, VerifyResult, flat
 from console.engine.inventory.storage import AtomicJSONStorage
 
 TAPE_STATUSES = ("blank", "writable", "full", "damaged", "retired")
@@ -32,6 +33,11 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
+def audit_log_path(inventory_path: Path) -> Path:
+    """The audit log beside its inventory: var/inventory.json keeps its trail in var/inventory.audit.log."""
+    return inventory_path.with_name(inventory_path.stem + ".audit.log")
+
+
 class Inventory:
     def __init__(self, path: Path, *, clock: Callable[[], datetime] = utc_now) -> None:
         self.path = Path(path)
@@ -41,10 +47,12 @@ class Inventory:
         self._tapes = self._db.table("tapes", cache_size=0)
         self._pools = self._db.table("pools", cache_size=0)
         self._drives = self._db.table("drives", cache_size=0)
-        self._audit = self._db.table("audit", cache_size=0)
         self._sets = self._db.table("sets", cache_size=0)
         self._runs = self._db.table("runs", cache_size=0)
         self._state = self._db.table("state", cache_size=0)
+        with self._lock:
+            self.audit_log = AuditLog(audit_log_path(self.path), clock=clock, state=self, lock=self._lock)
+            self._migrate_audit_table()
 
     def close(self) -> None:
         with self._lock:
@@ -107,7 +115,8 @@ class Inventory:
 
     def tapes(self) -> list[dict[str, Any]]:
         with self._lock:
-            return sorted((self._with_expiry(t) for t in self._tapes.all()), key=lambda t: t["barcode"])
+            pools = {p["name"]: dict(p) for p in self._pools.all()}  # read once, not once per tape
+            return sorted((self._with_expiry(t, pools) for t in self._tapes.all()), key=lambda t: t["barcode"])
 
     def tape(self, barcode: str) -> dict[str, Any] | None:
         with self._lock:
@@ -142,14 +151,14 @@ class Inventory:
                         self._tapes.update({"location": "shelf"}, doc_ids=[doc.doc_id])
             self.update_tape(barcode, location=location)
 
-    def expires(self, tape: dict[str, Any]) -> date | None:
+    def expires(self, tape: dict[str, Any], pools: dict[str, dict[str, Any]] | None = None) -> date | None:
         """When the tape's retention ends: its last write plus the pool's retention days.
 
         None when nothing is kept on it (blank, or labelled with no set) or the pool keeps forever
         (see is_protected)."""
         if not tape.get("last_written") or not tape.get("pool"):
             return None
-        pool = self.pool(tape["pool"])
+        pool = pools.get(tape["pool"]) if pools is not None else self.pool(tape["pool"])
         if pool is None or pool["retention_days"] is None:
             return None
         last = datetime.fromisoformat(tape["last_written"])
@@ -170,9 +179,9 @@ class Inventory:
             return True, f"tape {tape['label']} (pool {pool['name']}) is kept until {until.isoformat()}"
         return False, ""
 
-    def _with_expiry(self, doc: dict[str, Any]) -> dict[str, Any]:
+    def _with_expiry(self, doc: dict[str, Any], pools: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
         record = dict(doc)
-        expires = self.expires(record)
+        expires = self.expires(record, pools)
         record["expires"] = expires.isoformat() if expires else None
         return record
 
@@ -242,14 +251,21 @@ class Inventory:
         with self._lock:
             self._state.upsert({"key": key, "value": value}, Query().key == key)
 
-    # ---- audit
+    # ---- audit (the hash-chained log beside the inventory; see audit_log.py)
     def audit(self, action: str, user: str, **details: Any) -> dict[str, Any]:
-        with self._lock:
-            entry = {"time": iso(self.clock()), "user": user, "action": action, **details}
-            self._audit.insert(entry)
-            return entry
+        """Record who did what; returns the entry as audit_entries lists it (seq, time, user, action, details)."""
+        return flat(self.audit_log.append(action, user, details))
 
     def audit_entries(self, limit: int | None = None) -> list[dict[str, Any]]:
-        with self._lock:
-            entries = [dict(e) for e in self._audit.all()]
-        return entries[-limit:] if limit else entries
+        return self.audit_log.entries(limit)
+
+    def verify_audit(self) -> VerifyResult:
+        return self.audit_log.verify()
+
+    def _migrate_audit_table(self) -> None:
+        """Entries of the old TinyDB "audit" table move into the log once, in order; the table is emptied."""
+        table = self._db.table("audit", cache_size=0)
+        docs = [(doc.doc_id, dict(doc)) for doc in table.all()]
+        if docs:
+            self.audit_log.migrate(docs)
+            table.truncate()

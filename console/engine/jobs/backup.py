@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -18,8 +18,8 @@ from console.engine.daemon.drive_slot import DriveSlot, LoadedTape
 from console.engine.daemon.errors import Refused
 from console.engine.drives.base import Drive, DriveError
 from console.engine.inventory import Inventory
-from console.engine.inventory.inventory import iso
 from console.engine.jobs.tape_choice import TapeChoice, candidates, describe_need
+from console.engine.jobs.tape_records import record_labelled, record_written
 from console.engine.pipeline.buffer import TapeBuffer
 from console.engine.pipeline.drive_writer import DriveWriter
 from console.engine.pipeline.parts import MemberCursor, SourceMember
@@ -44,6 +44,7 @@ class BackupRun:
     sets: list[int] = field(default_factory=list)
     tapes: list[str] = field(default_factory=list)
     bytes_done: int = 0  # on tape, in finished sets
+    source_bytes: int | None = None  # what the source read (files: the tree), for the compression ratio
     expected_bytes: int | None = None
     tape: str | None = None
     set_id: int | None = None
@@ -109,6 +110,7 @@ class JobContext:
     clock: Callable[[], float] = time.time
     recheck_seconds: float = 5.0  # how often a waiting job looks at the drive again
     on_event: Callable[[str, BackupRun], None] | None = None  # notifications: waiting-for-tape, tape-full, ...
+    held_tapes: Callable[[], Collection[str]] = tuple  # tapes a restore or verify needs: never written
 
 
 class RunCancelled(Exception):
@@ -158,7 +160,8 @@ class BackupJob:
             slot.loaded = tape_ops.identify(drive, self.ctx.drive_config.block_size, status.barcode, inv)
             if slot.loaded.barcode and inv.tape(slot.loaded.barcode):
                 inv.move_tape(slot.loaded.barcode, f"drive:{slot.name}")
-        choices = candidates(inv, job.pool, slot.name, self.ctx.drive_config.generation, exclude=self.full_tapes)
+        choices = candidates(inv, job.pool, slot.name, self.ctx.drive_config.generation, exclude=self.full_tapes,
+                             held=self.ctx.held_tapes())
         loaded = slot.loaded if status.online else None
         choice: TapeChoice | None = None
         if loaded is not None and not (loaded.foreign or loaded.warning):
@@ -226,15 +229,8 @@ class BackupJob:
         now = datetime.fromtimestamp(self.ctx.clock()).astimezone()
         label = TapeLabel.new(text, choice.barcode, job.pool, tape["generation"], now)
         tape_ops.write_label(drive, label, self.ctx.drive_config.block_size)
-        if choice.reason == "expired":
-            gone = inv.mark_sets_overwritten(choice.barcode)
-            inv.audit("overwrite-expired", self.run.user, drive=slot.name, barcode=choice.barcode, label=text,
-                      sets_overwritten=gone, job=job.name)
-        else:
-            inv.audit("label", self.run.user, drive=slot.name, barcode=choice.barcode, label=text, pool=job.pool,
-                      job=job.name)
-        inv.update_tape(choice.barcode, label=text, label_uuid=label.uuid, pool=job.pool, status="writable",
-                        bytes_used=self.ctx.drive_config.block_size, labelled=label.created, last_written=None)
+        record_labelled(inv, choice, text=text, label_uuid=label.uuid, created=label.created, pool=job.pool,
+                        user=self.run.user, drive=slot.name, job=job.name, label_bytes=self.ctx.drive_config.block_size)
         slot.loaded = LoadedTape(barcode=choice.barcode, label=text, label_uuid=label.uuid, pool=job.pool)
 
     # ---- the run
@@ -287,7 +283,7 @@ class BackupJob:
             run.ended = self.ctx.clock()
             run.buffer = None
             inv.update_run(run.id, state=run.state, error=run.error, ended=_iso_or_none(run.ended),
-                           bytes=run.bytes_done, sets=run.sets, tapes=run.tapes)
+                           bytes=run.bytes_done, sets=run.sets, tapes=run.tapes, source_bytes=run.source_bytes)
             log.info("job %s run %d %s%s", run.job.name, run.id, run.state, f": {run.error}" if run.error else "")
 
     def _write_one_set(self, drive: Drive, tape: dict[str, Any], previous_set: int | None) -> tuple[SetOutcome, int]:
@@ -341,8 +337,8 @@ class BackupJob:
         ended = _iso_or_none(outcome.ended)
         inv.update_set(set_id, ended=ended, bytes=outcome.bytes_on_tape, members=outcome.members,
                        member_count=len(outcome.members), state=outcome.state, error=outcome.error)
-        inv.update_tape(tape["barcode"], bytes_used=tape["bytes_used"] + outcome.bytes_on_tape,
-                        last_written=iso(datetime.fromtimestamp(outcome.ended).astimezone()))
+        record_written(inv, tape["barcode"], bytes_used=tape["bytes_used"] + outcome.bytes_on_tape,
+                       ended=datetime.fromtimestamp(outcome.ended).astimezone())
         log.info("set %d job=%s tape=%s file=%d state=%s bytes=%d members=%d", set_id, run.job.name,
                  tape["label"], file_number, outcome.state, outcome.bytes_on_tape, len(outcome.members))
         return outcome, set_id

@@ -9,7 +9,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from typing import Any
 
 from console.engine.config import Config, JobConfig
@@ -50,6 +50,7 @@ class JobManager:
         self.clock = clock
         self.recheck_seconds = recheck_seconds
         self.on_event = on_event
+        self.held_tapes: Callable[[], Collection[str]] = tuple  # set by the service: tapes restores need
         self._runs: dict[int, BackupRun] = {}
         self._queues: dict[str, deque[BackupRun]] = {name: deque() for name in slots}
         self._cond = threading.Condition()
@@ -175,7 +176,7 @@ class JobManager:
             return
         run.expected_bytes = sum((m.length if m.length is not None else (m.estimate or 0)) for m in members)
         ctx = JobContext(self.inventory, slot, self.config.drives[run.job.drive], self.autoload, self.clock,
-                         recheck_seconds=self.recheck_seconds, on_event=self._event)
+                         recheck_seconds=self.recheck_seconds, on_event=self._event, held_tapes=self.held_tapes)
         BackupJob(run, members, ctx).execute()
         if run.state == "failed":
             self._event("job-failed", run)

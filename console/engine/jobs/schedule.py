@@ -25,6 +25,8 @@ log = logging.getLogger("tapeconsole.schedule")
 LAST_CHECK = "schedule.last_check"
 SUMMARY = "_morning-summary"
 VERIFY = "_verify"
+CAPACITY = "_capacity-check"  # once a day: will tomorrow night's runs fit their tapes (planning.day_ahead)
+INTERNAL = (SUMMARY, VERIFY, CAPACITY)
 
 
 class Scheduler:
@@ -40,6 +42,8 @@ class Scheduler:
         on_summary: Callable[[], None] | None = None,
         verify_schedule: str | None = None,
         on_verify: Callable[[], None] | None = None,
+        capacity_at: str | None = None,
+        on_capacity: Callable[[], object] | None = None,
     ) -> None:
         self.crons: dict[str, str] = {name: job.schedule for name, job in jobs.items() if job.schedule}
         if summary_at and on_summary is not None:
@@ -47,7 +51,11 @@ class Scheduler:
             self.crons[SUMMARY] = f"{int(minute)} {int(hour)} * * *"
         if verify_schedule and on_verify is not None:
             self.crons[VERIFY] = verify_schedule
+        if capacity_at and on_capacity is not None and any(job.schedule for job in jobs.values()):
+            hour, minute = capacity_at.split(":")
+            self.crons[CAPACITY] = f"{int(minute)} {int(hour)} * * *"
         self.on_verify = on_verify
+        self.on_capacity = on_capacity
         self.start_job = start_job
         self.inventory = inventory
         self.clock = clock
@@ -79,7 +87,9 @@ class Scheduler:
         if last is not None:
             for name, cron in self.crons.items():
                 fires = self._fires(cron, float(last), now)
-                if fires and name not in (SUMMARY, VERIFY):
+                if fires and name == CAPACITY:  # a day's check missed while down: done now, it is only a look
+                    self._start_capacity_check()
+                if fires and name not in INTERNAL:
                     missed[name] = fires
                     when = ", ".join(f.strftime("%Y-%m-%d %H:%M") for f in fires[:5])
                     more = f" and {len(fires) - 5} more" if len(fires) > 5 else ""
@@ -108,6 +118,9 @@ class Scheduler:
                 threading.Thread(target=self.on_verify, name="scheduled-verify", daemon=True).start()
                 started.append(name)
                 continue
+            if name == CAPACITY:
+                self._start_capacity_check()
+                continue
             try:
                 self.start_job(name, "schedule")
                 started.append(name)
@@ -120,7 +133,11 @@ class Scheduler:
     def next_runs(self) -> dict[str, str]:
         now = self._local(self.clock())
         return {name: croniter(cron, now).get_next(datetime).isoformat(timespec="minutes")
-                for name, cron in self.crons.items() if name not in (SUMMARY, VERIFY)}
+                for name, cron in self.crons.items() if name not in INTERNAL}
+
+    def _start_capacity_check(self) -> None:
+        assert self.on_capacity is not None
+        threading.Thread(target=self.on_capacity, name="capacity-check", daemon=True).start()
 
     def start(self) -> None:
         if not self.crons:

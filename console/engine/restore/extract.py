@@ -45,12 +45,25 @@ def check_folder(text: str, *, force: bool, forbidden: list[Path]) -> Path:
             raise Refused(f"{path} is a device, not a folder: a restore never writes to a tape")
         if not stat.S_ISDIR(mode):
             raise Refused(f"{path} is not a folder")
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise Refused(f"the daemon (user {_daemon_user()}) may not write into folder {path}")
         if any(path.iterdir()) and not force:
             raise Refused(f"folder {path} is not empty: restore into an empty folder, or add --force to replace "
                           "what is there (every replaced file is listed)")
     elif not path.parent.is_dir():
         raise Refused(f"folder {path.parent} does not exist")
+    elif not os.access(path.parent, os.W_OK | os.X_OK):
+        raise Refused(f"the daemon (user {_daemon_user()}) may not create folder {path} in {path.parent}")
     return path
+
+
+def _daemon_user() -> str:
+    import pwd
+
+    try:
+        return pwd.getpwuid(os.getuid()).pw_name
+    except KeyError:
+        return f"uid {os.getuid()}"
 
 
 def member_path(root: Path, name: str) -> Path:

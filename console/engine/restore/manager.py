@@ -199,6 +199,21 @@ class RestoreManager:
 
         return self._start(run, slot, "scanning", body)
 
+    def held_tapes(self) -> dict[str, str]:
+        """barcode -> the run that needs it, for every tape a restore or verify not yet finished reads:
+        no backup writes over it and it stays onsite until the run ends."""
+        held: dict[str, str] = {}
+        for run in sorted(list(self._runs.values()), key=lambda r: r.id):
+            if run.finished or run.kind == "scan":
+                continue
+            barcodes = [t["barcode"] for t in (run.plan or {}).get("tapes", [])]
+            if run.kind == "verify" and run.request.get("tape"):
+                tape = self.inventory.tape_by_label(run.request["tape"]) or self.inventory.tape(run.request["tape"])
+                barcodes += [tape["barcode"]] if tape else []
+            for barcode in barcodes:
+                held.setdefault(barcode, f"{run.kind} run {run.id}")
+        return held
+
     def get(self, run_id: int) -> Json:
         run = self._runs.get(run_id)
         if run is None:
@@ -233,7 +248,10 @@ class RestoreManager:
         assert request.to_folder is not None
         forbidden = [self.config.daemon.state_dir] + ([self.config.shelf.path] if self.config.shelf else [])
         root = check_folder(request.to_folder, force=request.force, forbidden=forbidden)
-        root.mkdir(exist_ok=True)
+        try:
+            root.mkdir(exist_ok=True)
+        except OSError as exc:
+            raise Refused(f"cannot create restore folder {root}: {exc.strerror}") from None
         if plan.kind == "files":
             return FileTreeSink(root, globs=request.members, expected_files=self._expected_files(plan))
         return FolderSink(root)

@@ -63,6 +63,7 @@ def files_members(job: JobConfig, run: BackupRun, config: Config) -> list[Source
         try:
             yield from source.chunks()
             stats = source.stats
+            run.source_bytes = stats.file_bytes
             run.notes.append(
                 f"files: {stats.files} files, {stats.file_bytes} bytes -> {stats.compressed_bytes} compressed "
                 f"({source.compressor}), {stats.warnings} warnings"
