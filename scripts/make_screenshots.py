@@ -4,8 +4,8 @@
 
 Runs the embedded default on a temporary copy, with more data so the nights last: night one (both nightly
 jobs, to the end), then night two, captured while both drives stream (the dashboards), then once both jobs
-have ejected their tapes (the tape swap, the restore walkthrough, the label form on a blank tape). Takes a
-few minutes: the demo file tree is generated first.
+have ejected their tapes (the tape swap, the restore walkthrough, the capacity plan, the label form on a blank
+tape). Takes a few minutes: the demo file tree is generated first.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from textual.pilot import Pilot  # noqa: E402
-from textual.widgets import OptionList  # noqa: E402
+from textual.widgets import OptionList, Static  # noqa: E402
 
 from console.app import TapeConsoleApp  # noqa: E402
 from console.daemon_client import DaemonClient, start_daemon  # noqa: E402
@@ -82,6 +82,15 @@ async def restore_tapes(pilot: Pilot) -> None:
     await pilot.press("enter", "enter")
 
 
+async def plan_screen(pilot: Pilot) -> None:
+    await pilot.press("p")
+    title = pilot.app.screen.query_one("#plan-title", Static)
+    deadline = time.monotonic() + 300
+    while "asking the daemon" in str(title.render()) and time.monotonic() < deadline:
+        await pilot.pause(0.5)
+    await pilot.pause(1.0)
+
+
 async def night_streaming(socket: Path, streaming: Callable[[], bool], writing: Callable[[], bool]) -> None:
     for name, size, steps, settle in (("dashboard-120x40", (120, 40), None, HISTORY_SECONDS),
                                       ("dashboard-80x24", (80, 24), None, HISTORY_SECONDS),
@@ -100,6 +109,8 @@ async def morning_after(socket: Path) -> None:
     await capture(socket, "swap-80x24", (80, 24), start="swap")
     await capture(socket, "swap-120x40", (120, 40), start="swap")
     await capture(socket, "restore-80x24", (80, 24), restore_tapes, start="restore")
+    await capture(socket, "plan-80x24", (80, 24), plan_screen)
+    await capture(socket, "plan-120x40", (120, 40), plan_screen)
 
 
 async def labelling(socket: Path) -> None:

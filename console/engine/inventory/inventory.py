@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ from tinydb import Query, TinyDB
 from console.engine.config import PoolConfig
 from console.engine.inventory.audit_log import AuditLog, VerifyResult, flat
 from console.engine.inventory.storage import AtomicJSONStorage
+from console.engine.rotation.states import expiry, is_kept
 
 TAPE_STATUSES = ("blank", "writable", "full", "damaged", "retired")
 
@@ -155,29 +156,22 @@ class Inventory:
         """When the tape's retention ends: its last write plus the pool's retention days.
 
         None when nothing is kept on it (blank, or labelled with no set) or the pool keeps forever
-        (see is_protected)."""
-        if not tape.get("last_written") or not tape.get("pool"):
-            return None
-        pool = pools.get(tape["pool"]) if pools is not None else self.pool(tape["pool"])
-        if pool is None or pool["retention_days"] is None:
-            return None
-        last = datetime.fromisoformat(tape["last_written"])
-        return (last + timedelta(days=pool["retention_days"])).date()
+        (see is_protected). The rule lives in rotation/states.py, which can ask about any day."""
+        if pools is None:
+            pool = self.pool(tape["pool"]) if tape.get("pool") else None
+            pools = {pool["name"]: pool} if pool else {}
+        return expiry(tape, pools)
 
     def is_protected(self, tape: dict[str, Any]) -> tuple[bool, str]:
         """(True, why) when overwriting this tape would destroy data still under retention."""
-        if not tape.get("last_written"):
-            return False, ""
         pool = self.pool(tape["pool"]) if tape.get("pool") else None
+        if not is_kept(tape, {pool["name"]: pool} if pool else {}, self.clock().date()):
+            return False, ""
         if pool is None:
             return True, f"pool {tape.get('pool')!r} of tape {tape.get('label')} is not configured any more"
         if pool["retention_days"] is None:
             return True, f"tape {tape['label']} is in pool {pool['name']}, which keeps forever"
-        until = self.expires(tape)
-        assert until is not None
-        if self.clock().date() < until:
-            return True, f"tape {tape['label']} (pool {pool['name']}) is kept until {until.isoformat()}"
-        return False, ""
+        return True, f"tape {tape['label']} (pool {pool['name']}) is kept until {self.expires(tape)}"
 
     def _with_expiry(self, doc: dict[str, Any], pools: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
         record = dict(doc)

@@ -22,6 +22,7 @@ from console.engine.config import DriveConfig, JobConfig
 from console.engine.inventory import Inventory
 from console.engine.jobs.tape_choice import TapeChoice, describe_need, first_choice, rank
 from console.engine.planning.words import plural, size
+from console.engine.rotation.states import is_kept
 
 TIGHT = 0.9  # above this share of the room a run is "tight"
 FREEING_NIGHTS = 7  # tapes whose retention ends within this many nights are counted as coming
@@ -113,20 +114,10 @@ def freeing(inventory: Inventory, pool: str, today: date, nights: int = FREEING_
 
 
 def kept_on(inventory: Inventory, day: date) -> Callable[[dict[str, Any]], bool]:
-    """Whether writing over a tape on `day` would destroy backups under retention (Inventory.is_protected's
-    rule, asked about another day)."""
+    """Whether writing over a tape on `day` would destroy backups under retention (the inventory's rule,
+    asked about another day)."""
     pools = {p["name"]: p for p in inventory.pools()}
-
-    def kept(tape: dict[str, Any]) -> bool:
-        if not tape.get("last_written"):
-            return False
-        pool = pools.get(tape.get("pool") or "")
-        if pool is None or pool["retention_days"] is None:
-            return True
-        ends = datetime.fromisoformat(tape["last_written"]) + timedelta(days=pool["retention_days"])
-        return day < ends.date()
-
-    return kept
+    return lambda tape: is_kept(tape, pools, day)
 
 
 def choices_on(inventory: Inventory, job: JobConfig, drive: DriveConfig, moment: datetime, *,
