@@ -107,10 +107,10 @@ def make_site(tmp_path: Path) -> Iterator:
     made: list[Site] = []
 
     def make(*, lto5_gib: float = 0.25, lto4_gib: float = 0.25, ew: int = 4, part_mib: int = 8,
-             eject: bool = False, scale: float = 0.1, rate: float = 0, buffer: int = 8) -> Site:
+             eject: bool = False, scale: float = 0.1, rate: float = 0, buffer: int = 8, extra: str = "") -> Site:
         (tmp_path / "config.toml").write_text(SITE.format(lto5_gib=lto5_gib, lto4_gib=lto4_gib, ew=ew,
                                                           part_mib=part_mib, eject=str(eject).lower(),
-                                                          rate=rate, floor=rate / 3, buffer=buffer))
+                                                          rate=rate, floor=rate / 3, buffer=buffer) + extra)
         config = load_config(tmp_path / "config.toml")
         xo = start_xosim_in_thread(seed=7, scale=scale)
         sources = JobSources(config, lambda: XoClient(xo.url, token=xo.token))

@@ -72,3 +72,47 @@ def test_both_drives_stream_at_once(make_site) -> None:
     assert {s["job"] for s in site.service.sets()} == {"nightly-vdi", "nightly-files"}
     drives = {d["name"]: d for d in site.service.drives()}
     assert drives["lto4"]["counters"]["bytes_written"] > 0 and drives["lto5"]["counters"]["bytes_written"] > 0
+
+
+DEMO = """
+[demo]
+files_folder = "data"
+files_mib = 1
+"""
+
+
+def _waiting_for(site, run_id: int, words: str, timeout: float = 10) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run = site.service.jobs.get(run_id)
+        if words in (run.get("waiting") or ""):
+            return run
+        time.sleep(0.05)
+    raise AssertionError(f"run {run_id} never said it waits for {words!r}: {site.service.jobs.get(run_id)}")
+
+
+def test_a_demo_run_started_while_the_demo_tree_is_generated_waits_for_it(make_site) -> None:
+    """First start of the embedded default: `d` within the minute the daemon needs to generate the demo tree
+    queues the files job, which waits for the tree (saying so) and then backs it up."""
+    site = make_site(extra=DEMO)
+    tree = make_tree(site.folder / "data")  # the generator is still writing: no .complete marker yet
+    run = site.service.jobs.start("nightly-files", "tester")
+    waiting = _waiting_for(site, run["id"], "demo file tree")
+    assert waiting["state"] == "queued" and "is being generated" in waiting["waiting"]
+    (tree / ".complete").write_text("generated\n")
+    assert site.service.jobs.wait(run["id"], 60)
+    done = site.service.jobs.get(run["id"])
+    assert done["state"] == "done", done["error"]
+    assert done["waiting"] is None and done["bytes"] > 0
+
+
+def test_cancelling_a_run_that_waits_for_the_demo_tree_cancels_it(make_site) -> None:
+    site = make_site(extra=DEMO)
+    make_tree(site.folder / "data")
+    run = site.service.jobs.start("nightly-files", "tester")
+    _waiting_for(site, run["id"], "demo file tree")
+    site.service.jobs.cancel(run["id"], "tester")
+    assert site.service.jobs.wait(run["id"], 10)
+    ended = site.service.jobs.get(run["id"])
+    assert ended["state"] == "cancelled" and "demo file tree" in ended["error"]
+    assert site.service.inventory.tape("TST101L4")["status"] == "blank", "nothing was written or labelled"

@@ -166,6 +166,9 @@ class JobManager:
         try:
             members = list(self.members_for(run.job, run))  # list the source before touching the tape
         except Exception as exc:
+            if run.cancel.is_set():
+                self._finish_cancelled(run, str(exc))
+                return
             run.state, run.error = "failed", f"{run.job.source} source: {exc}"
             run.started = run.ended = self.clock()
             self.inventory.update_run(run.id, state="failed", error=run.error, started=_iso_or_none(run.started),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
     from console.engine.jobs.backup import BackupRun
 
 ESTIMATED_RATIO = 0.6  # compressed/original, until history tells better
+DEMO_WAIT_SECONDS = 15 * 60  # the demo tree takes about a minute to generate; far longer means it failed
 
 
 def index_path(config: Config) -> Path:
@@ -38,12 +40,27 @@ def _tree_bytes(root: Path) -> int:
     return total
 
 
+def _wait_for_demo_tree(folder: Path, run: BackupRun) -> None:
+    """The daemon generates the demo tree at its first start (about a minute): a demo run started meanwhile
+    waits for it, saying so, instead of failing. Cancel ends the wait; so does a tree that never comes."""
+    ready = folder / ".complete"
+    deadline = time.monotonic() + DEMO_WAIT_SECONDS
+    while not ready.exists():
+        if time.monotonic() > deadline:
+            raise LookupError(f"the demo file tree in {folder} was not ready after {DEMO_WAIT_SECONDS // 60} minutes: "
+                              "see the daemon's log")
+        run.waiting = f"the demo file tree in {folder} is being generated (first start only)"
+        if run.cancel.wait(1.0):
+            run.waiting = None
+            raise LookupError("cancelled while the demo file tree was being generated")
+    run.waiting = None
+
+
 def files_members(job: JobConfig, run: BackupRun, config: Config) -> list[SourceMember]:
     demo = config.demo
-    demo_pending = demo is not None and not (demo.files_folder / ".complete").exists()
+    if demo is not None and any(p.is_relative_to(demo.files_folder) for p in job.paths):
+        _wait_for_demo_tree(demo.files_folder, run)
     for path in job.paths:
-        if demo_pending and demo is not None and path.is_relative_to(demo.files_folder):
-            raise LookupError(f"the demo file tree in {demo.files_folder} is still being generated: try again shortly")
         if not path.is_dir():
             raise LookupError(f"job {job.name}: folder {path} does not exist")
     names = [p.name for p in job.paths]
