@@ -53,7 +53,8 @@ class ConsoleCommands(Provider):
                        partial(app.action_onsite, tape["barcode"]))
         yield ("Verify a tape", "read its sets back and check every member's sha256", app.action_verify)
         yield ("Tape swap", "step by step for the onsite person: tapes out, tapes in, labels checked", app.action_swap)
-        yield ("Restore walkthrough", "what, which night, which tapes, where they are", app.action_restore)
+        yield ("Restore walkthrough", "what, which night, the tapes, where to; then runs and verifies it",
+               app.action_restore)
         yield ("Capacity plan", "tonight's size of each job against its tape; when the nights outgrow a tape",
                app.action_plan)
 
