@@ -13,7 +13,7 @@ from typing import Any
 from widgets import units
 
 Json = dict[str, Any]
-FINISHED = ("done", "failed", "cancelled")
+FINISHED = ("done", "failed", "cancelled", "interrupted")  # interrupted: cut by a daemon stop
 EARLY_STOP = "the rest of the archive was not read"  # the daemon's note when every file asked for was out
 TAPE_MOVES = ("loaded ", "ejected ")  # the daemon's notes of its own loads and ejects: not news at the end
 
@@ -176,6 +176,8 @@ def restore_outcome(run: Json) -> Outcome:
         verdict = f"Not everything was restored: {good} of {asked} member(s). See below why."
     elif state == "cancelled":
         verdict = f"Cancelled ({run.get('error') or 'by the operator'}). {good} of {asked} member(s) were restored."
+    elif state == "interrupted":
+        verdict = f"Interrupted: {run.get('error')}. {good} of {asked} member(s) had been restored."
     else:
         verdict = f"The restore failed: {run.get('error') or 'see below'}."
     where = None

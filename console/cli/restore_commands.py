@@ -32,7 +32,7 @@ from console.engine.config import Config
 Json = dict[str, Any]
 Handler = Callable[[Config, argparse.Namespace], int]
 POLL_SECONDS = 0.5
-FINISHED = ("done", "failed", "cancelled")
+FINISHED = ("done", "failed", "cancelled", "interrupted")  # interrupted: cut by a daemon stop
 SHOWN_PROBLEMS = 10
 _out = Console(highlight=False)
 

@@ -79,3 +79,52 @@ def test_scan_refuses_a_drive_without_a_tape_and_a_blank_tape(restore_site) -> N
     rs.service.load("lto5", "TST004L5", "tester")
     final = rs.scan("lto5")
     assert final["state"] == "failed" and final["error"] == "the tape is blank: nothing to scan"
+
+
+def test_run_history_survives_a_restart_and_a_cut_run_is_shown_interrupted(restore_site, tmp_path: Path) -> None:
+    """Restore and verify runs are recorded in the inventory: a daemon that starts again lists the earlier ones,
+    numbers new runs after them, and shows a run it was cut off from as interrupted (audited), never running."""
+    from tests.restore.conftest import make_tree, manager_for
+
+    rs = restore_site(autoload=False, eject=True)
+    make_tree(rs.folder / "data")
+    [record] = rs.sets_of(rs.backup("nightly-files"))
+    tape = rs.service.inventory.tape(record["barcode"])
+    rs.service.slots["lto4"].drive.load(record["barcode"])
+    verified = rs.verify(tape["label"])
+    assert verified["state"] == "done" and verified["ok"]
+    rs.service.slots["lto4"].drive.eject()
+    cut = rs.manager.start_restore(RestoreRequest(record["id"], to_folder=str(tmp_path / "out")), "tester")
+    deadline = time.monotonic() + 30
+    while rs.manager.get(cut["id"])["state"] != "waiting":  # for the tape nobody inserts
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+
+    restarted = manager_for(rs.site, autoload=False)  # the daemon again, on the same inventory
+    try:
+        earlier = {r["id"]: r for r in restarted.list()}
+        assert earlier[verified["id"]]["state"] == "done" and earlier[verified["id"]]["ok"]
+        assert earlier[verified["id"]]["results"] == verified["results"]
+        again = restarted.get(cut["id"])
+        assert again["state"] == "interrupted" and not again["ok"]
+        assert "the daemon stopped while this restore was waiting" in again["error"]
+        assert again["plan"]["tapes"][0]["barcode"] == record["barcode"]
+        assert not restarted.held_tapes(), "an interrupted restore holds no tape"
+        audit = rs.service.inventory.audit_entries()
+        assert any(e["action"] == "restore-interrupted" and e["run"] == cut["id"] for e in audit)
+        rs.manager.cancel(cut["id"], "tester")  # the old daemon's thread: gone in a real restart
+        rs.manager.wait(cut["id"], 30)
+        rs.service.slots["lto4"].drive.load(record["barcode"])
+        second = restarted.start_verify(tape["label"], None, "tester")
+        assert second["id"] == cut["id"] + 1, "numbers go on after the runs recorded"
+        restarted.wait(second["id"], 60)
+        assert restarted.get(second["id"])["ok"]
+        with pytest.raises(NotFound):
+            restarted.get(second["id"] + 1)
+    finally:
+        if rs.manager.get(cut["id"])["state"] not in ("done", "failed", "cancelled"):
+            rs.manager.cancel(cut["id"], "tester")
+            rs.manager.wait(cut["id"], 30)
+        restarted.close()
+        if rs.service.slots["lto4"].drive.status().online:
+            rs.service.slots["lto4"].drive.eject()

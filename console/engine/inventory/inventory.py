@@ -50,6 +50,7 @@ class Inventory:
         self._drives = self._db.table("drives", cache_size=0)
         self._sets = self._db.table("sets", cache_size=0)
         self._runs = self._db.table("runs", cache_size=0)
+        self._tape_runs = self._db.table("restore_runs", cache_size=0)  # restores, verifies, scans
         self._state = self._db.table("state", cache_size=0)
         with self._lock:
             self.audit_log = AuditLog(audit_log_path(self.path), clock=clock, state=self, lock=self._lock)
@@ -234,6 +235,28 @@ class Inventory:
         with self._lock:
             docs = sorted((dict(d) for d in self._runs.all()), key=lambda d: d["id"])
         return docs[-limit:] if limit else docs
+
+    # ---- restore, verify and scan runs (their last snapshot, so history survives a restart)
+    def save_tape_run(self, snapshot: dict[str, Any]) -> None:
+        with self._lock:
+            self._tape_runs.upsert(snapshot, Query().id == snapshot["id"])
+
+    def tape_runs(self, limit: int | None = None) -> list[dict[str, Any]]:
+        with self._lock:
+            docs = sorted((dict(d) for d in self._tape_runs.all()), key=lambda d: d["id"])
+        return docs[-limit:] if limit else docs
+
+    def tape_run(self, run_id: int) -> dict[str, Any] | None:
+        with self._lock:
+            doc = self._tape_runs.get(Query().id == run_id)
+            return dict(doc) if doc else None
+
+    def forget_tape_runs(self, keep: int) -> None:
+        """Keep only the last `keep` runs' records."""
+        with self._lock:
+            ids = sorted(d.doc_id for d in self._tape_runs.all())
+            if len(ids) > keep:
+                self._tape_runs.remove(doc_ids=ids[:-keep])
 
     # ---- the daemon's own small state (the scheduler's last check, the last morning summary...)
     def get_state(self, key: str, default: Any = None) -> Any:

@@ -26,7 +26,7 @@ from console.engine.restore import find as finder
 from console.engine.restore.catalog import night_of, parse_night
 from console.engine.restore.extract import FileTreeSink, FolderSink, check_folder, inner_globs
 from console.engine.restore.plan import Plan, RestoreRequest, build_plan, choose_drive
-from console.engine.restore.progress import TapeRun
+from console.engine.restore.progress import FINISHED, TapeRun
 from console.engine.restore.reader import ReadOnlyDrive, RunCancelled
 from console.engine.restore.rebuild import InventoryRebuild
 from console.engine.restore.restore_run import RestoreRunner
@@ -44,6 +44,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("tapeconsole.restore")
 Json = dict[str, Any]
 KEEP_FINISHED = 50
+KEEP_STORED = 200  # finished runs whose record the inventory keeps (the audit trail keeps every one)
+STORED_RESULTS = 50  # per-member results kept in a stored record (the counts stay whole)
 Body = Callable[[Drive, TapeHandler], None]
 
 
@@ -74,8 +76,41 @@ class RestoreManager:
         self._index: FileIndex | None = None
         self._runs: dict[int, TapeRun] = {}
         self._threads: dict[int, threading.Thread] = {}
-        self._ids = itertools.count(1)
         self._lock = threading.Lock()
+        self._ids = itertools.count(self._interrupt_leftovers() + 1)
+
+    def _interrupt_leftovers(self) -> int:
+        """Runs the inventory shows unfinished were cut by a daemon stop or crash: say so. Returns the last id."""
+        last = 0
+        for record in self.inventory.tape_runs():
+            last = max(last, record["id"])
+            if record["state"] in FINISHED:
+                continue
+            why = f"the daemon stopped while this {record['kind']} was {record['state']}: start it again"
+            self.inventory.save_tape_run({**record, "state": "interrupted", "ok": False, "error": why,
+                                          "need": None, "rate": 0.0, "eta_seconds": None})
+            self.inventory.audit(f"{record['kind']}-interrupted", "tapeconsole", run=record["id"],
+                                 drive=record.get("drive"), was=record["state"])
+            log.warning("%s run %d was interrupted by a daemon stop", record["kind"], record["id"])
+        return last
+
+    def _waiting(self, run: TapeRun, need: str | None) -> None:
+        """The run waits for a tape (need) or goes on (None); the record says so too."""
+        was = run.state
+        run.waiting(need)
+        if run.state != was:
+            self._save(run)
+
+    def _save(self, run: TapeRun) -> None:
+        """The run's record in the inventory, trimmed: its plan's tapes, the last results."""
+        record = run.snapshot()
+        record["plan"] = {"tapes": (run.plan or {}).get("tapes", [])} if run.plan else None
+        record["results"] = record["results"][-STORED_RESULTS:]
+        record["rate"], record["eta_seconds"] = 0.0, None
+        try:
+            self.inventory.save_tape_run(record)
+        except Exception:  # the run goes on; only its history would be missing
+            log.exception("could not record %s run %d in the inventory", run.kind, run.id)
 
     def close(self) -> None:
         with self._lock:
@@ -216,12 +251,18 @@ class RestoreManager:
 
     def get(self, run_id: int) -> Json:
         run = self._runs.get(run_id)
-        if run is None:
+        if run is not None:
+            return run.snapshot()
+        record = self.inventory.tape_run(run_id)
+        if record is None:
             raise NotFound(f"no restore, verify or scan run {run_id}")
-        return run.snapshot()
+        return record
 
     def list(self, limit: int = 50) -> list[Json]:
-        return [run.snapshot() for run in sorted(list(self._runs.values()), key=lambda r: r.id)][-limit:]
+        """The last runs, live ones as they are now, earlier ones (also from before a restart) as recorded."""
+        rows = {r["id"]: r for r in self.inventory.tape_runs(limit)}
+        rows.update((run.id, run.snapshot()) for run in list(self._runs.values()))
+        return [rows[i] for i in sorted(rows)][-limit:]
 
     def cancel(self, run_id: int, user: str) -> Json:
         run = self._runs.get(run_id)
@@ -297,6 +338,7 @@ class RestoreManager:
         with self._lock:
             run = TapeRun(id=next(self._ids), kind=kind, title=title, user=user, drive=drive, **fields)
             self._runs[run.id] = run
+        self._save(run)
         return run
 
     def _start(self, run: TapeRun, slot: DriveSlot, activity: str, body: Body) -> Json:
@@ -309,11 +351,12 @@ class RestoreManager:
 
     def _execute(self, run: TapeRun, slot: DriveSlot, activity: str, body: Body) -> None:
         run.state, run.started = "running", self.clock()
+        self._save(run)
         try:
             with slot.hold(activity) as drive:
                 tapes = TapeHandler(slot, self.slots, self.inventory, self.autoload, run.cancel,
-                                    on_wait=run.waiting, note=run.note, poll_seconds=self.operator_poll_seconds,
-                                    wait_seconds=self.operator_wait_seconds)
+                                    on_wait=lambda need: self._waiting(run, need), note=run.note,
+                                    poll_seconds=self.operator_poll_seconds, wait_seconds=self.operator_wait_seconds)
                 body(ReadOnlyDrive(drive), tapes)  # type: ignore[arg-type]
             run.state = "done"
         except RunCancelled as exc:
@@ -329,6 +372,7 @@ class RestoreManager:
             run.need = None
             run.ended = self.clock()
             run.member = None
+            self._save(run)
             self.inventory.audit(f"{run.kind}-end", run.user, run=run.id, state=run.state, ok=run.ok,
                                  error=run.error)
             log.info("%s run %d %s%s", run.kind, run.id, run.state, f": {run.error}" if run.error else "")
@@ -340,3 +384,4 @@ class RestoreManager:
             for run in finished[:-KEEP_FINISHED]:
                 self._runs.pop(run.id, None)
                 self._threads.pop(run.id, None)
+        self.inventory.forget_tape_runs(KEEP_STORED)

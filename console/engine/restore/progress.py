@@ -18,7 +18,7 @@ from typing import Any
 from console.engine.restore.reader import ReadStats
 
 Json = dict[str, Any]
-FINISHED = ("done", "failed", "cancelled")
+FINISHED = ("done", "failed", "cancelled", "interrupted")  # interrupted: cut by a daemon stop
 RATE_WINDOW_SECONDS = 5.0
 MAX_LISTED = 200  # results, refusals and problems in a snapshot (the counts are always whole)
 
