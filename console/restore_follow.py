@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from console.engine.restore.progress import FINISHED
 from widgets import units
 
 Json = dict[str, Any]
-FINISHED = ("done", "failed", "cancelled", "interrupted")  # interrupted: cut by a daemon stop
 EARLY_STOP = "the rest of the archive was not read"  # the daemon's note when every file asked for was out
 TAPE_MOVES = ("loaded ", "ejected ")  # the daemon's notes of its own loads and ejects: not news at the end
 

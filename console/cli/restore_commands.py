@@ -28,11 +28,11 @@ from rich.table import Table
 from console.cli.render import size
 from console.daemon_client import DaemonClient, connect
 from console.engine.config import Config
+from console.engine.restore.progress import FINISHED
 
 Json = dict[str, Any]
 Handler = Callable[[Config, argparse.Namespace], int]
 POLL_SECONDS = 0.5
-FINISHED = ("done", "failed", "cancelled", "interrupted")  # interrupted: cut by a daemon stop
 SHOWN_PROBLEMS = 10
 _out = Console(highlight=False)
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from console.engine.drives.base import GENERATIONS, DriveError
+from console.engine.durable import fsync_folder
 
 GB = 1000**3
 GiB = 1024**3
@@ -284,8 +285,4 @@ def _write_json_atomically(path: Path, data: dict[str, Any]) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    fsync_folder(path.parent)

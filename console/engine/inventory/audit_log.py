@@ -41,6 +41,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, Protocol
 
+from console.engine.durable import fsync_folder
+
 GENESIS = "0" * 64
 TIP_KEY = "audit_tip"
 SYSTEM_USER = "tapeconsole"
@@ -238,11 +240,7 @@ class AuditLog:
             return
         fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o640)
         os.close(fd)
-        dir_fd = os.open(self.path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        fsync_folder(self.path.parent)
 
     def _open_tail(self) -> None:
         """Find the tip from the end of the file; end and record torn lines; record a shortened log."""

@@ -166,13 +166,14 @@ class Inventory:
     def is_protected(self, tape: dict[str, Any]) -> tuple[bool, str]:
         """(True, why) when overwriting this tape would destroy data still under retention."""
         pool = self.pool(tape["pool"]) if tape.get("pool") else None
-        if not is_kept(tape, {pool["name"]: pool} if pool else {}, self.clock().date()):
+        pools = {pool["name"]: pool} if pool else {}
+        if not is_kept(tape, pools, self.clock().date()):
             return False, ""
         if pool is None:
             return True, f"pool {tape.get('pool')!r} of tape {tape.get('label')} is not configured any more"
         if pool["retention_days"] is None:
             return True, f"tape {tape['label']} is in pool {pool['name']}, which keeps forever"
-        return True, f"tape {tape['label']} (pool {pool['name']}) is kept until {self.expires(tape)}"
+        return True, f"tape {tape['label']} (pool {pool['name']}) is kept until {expiry(tape, pools)}"
 
     def _with_expiry(self, doc: dict[str, Any], pools: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
         record = dict(doc)

@@ -9,6 +9,8 @@ from typing import Any
 
 from tinydb.storages import Storage
 
+from console.engine.durable import fsync_folder
+
 
 class CorruptInventory(Exception):
     """The inventory file exists but is not valid JSON (never produced by this storage)."""
@@ -52,11 +54,7 @@ class AtomicJSONStorage(Storage):
         finally:
             os.close(fd)
         os.replace(tmp, self.path)
-        dir_fd = os.open(self.path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        fsync_folder(self.path.parent)
 
     def close(self) -> None:
         pass

@@ -19,6 +19,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
 from console.engine.daemon.errors import BadRequest, Refused
+from console.engine.daemon.peer import user_name
 from console.engine.restore.catalog import Member, Piece
 from console.engine.restore.pipe import ChunkPipe, Gunzip, PipeFailed
 from console.engine.restore.sink import TargetRefused
@@ -46,24 +47,15 @@ def check_folder(text: str, *, force: bool, forbidden: list[Path]) -> Path:
         if not stat.S_ISDIR(mode):
             raise Refused(f"{path} is not a folder")
         if not os.access(path, os.W_OK | os.X_OK):
-            raise Refused(f"the daemon (user {_daemon_user()}) may not write into folder {path}")
+            raise Refused(f"the daemon (user {user_name(os.getuid())}) may not write into folder {path}")
         if any(path.iterdir()) and not force:
             raise Refused(f"folder {path} is not empty: restore into an empty folder, or add --force to replace "
                           "what is there (every replaced file is listed)")
     elif not path.parent.is_dir():
         raise Refused(f"folder {path.parent} does not exist")
     elif not os.access(path.parent, os.W_OK | os.X_OK):
-        raise Refused(f"the daemon (user {_daemon_user()}) may not create folder {path} in {path.parent}")
+        raise Refused(f"the daemon (user {user_name(os.getuid())}) may not create folder {path} in {path.parent}")
     return path
-
-
-def _daemon_user() -> str:
-    import pwd
-
-    try:
-        return pwd.getpwuid(os.getuid()).pw_name
-    except KeyError:
-        return f"uid {os.getuid()}"
 
 
 def member_path(root: Path, name: str) -> Path:

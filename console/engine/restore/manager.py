@@ -338,8 +338,7 @@ class RestoreManager:
         with self._lock:
             run = TapeRun(id=next(self._ids), kind=kind, title=title, user=user, drive=drive, **fields)
             self._runs[run.id] = run
-        self._save(run)
-        return run
+        return run  # recorded in the inventory once its thread starts it (_execute)
 
     def _start(self, run: TapeRun, slot: DriveSlot, activity: str, body: Body) -> Json:
         thread = threading.Thread(target=self._execute, args=(run, slot, activity, body),

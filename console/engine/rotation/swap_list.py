@@ -20,14 +20,13 @@ from datetime import date
 from typing import Any
 
 from console.engine.config import JobConfig
+from console.engine.jobs.manager import ACTIVE, FINISHED
 from console.engine.jobs.tape_choice import TapeChoice, first_choice
 from console.engine.rotation.inputs import SiteNow
 from console.engine.rotation.lookahead import Recall, Shortage, look_ahead
 from console.engine.rotation.states import WRITTEN, expiry, is_kept, vault_of
 
 Json = dict[str, Any]
-ACTIVE = ("queued", "waiting-for-tape", "running")
-FINISHED = ("done", "failed", "cancelled", "interrupted")
 
 
 @dataclass(frozen=True)
