@@ -30,8 +30,8 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from console.daemon_client import DaemonClient, start_daemon  # noqa: E402
-from console.engine.config import embedded_default_path, load_config  # noqa: E402
+from console.client.daemon_client import DaemonClient, start_daemon  # noqa: E402
+from console.config.model import embedded_default_path, load_config  # noqa: E402
 
 TARGET_PERCENT = 5.0
 MIN_SECONDS = 15.0

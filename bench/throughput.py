@@ -34,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from console.engine.demodata import generate_demo_tree  # noqa: E402
+from console.demo.file_tree import generate_demo_tree  # noqa: E402
 from console.engine.drives.shelf import Shelf  # noqa: E402
 from console.engine.drives.virtual import VirtualDrive  # noqa: E402
 from console.engine.pipeline.parts import MemberCursor, SourceMember  # noqa: E402
@@ -153,7 +153,7 @@ def tar_pigz(tree: Path, threads: int) -> Callable[[], None]:
 
 def both_drives(work: Path, tree: Path) -> dict[str, dict[str, float]]:
     """Run a VDI job and a files job at once through the daemon's service, unlimited virtual drives."""
-    from console.engine.config import load_config
+    from console.config.model import load_config
     from console.engine.daemon.service import TapeService
     from console.engine.jobs.sources import JobSources
     from console.engine.sources.xo_client import XoClient

@@ -27,11 +27,11 @@ sys.path.insert(0, str(ROOT))
 from textual.pilot import Pilot  # noqa: E402
 from textual.widgets import OptionList, Static  # noqa: E402
 
-from console.app import TapeConsoleApp  # noqa: E402
-from console.daemon_client import DaemonClient, start_daemon  # noqa: E402
-from console.daemon_link import DaemonLink  # noqa: E402
-from console.engine.config import embedded_default_path, load_config  # noqa: E402
-from console.screens.label_form import LabelForm  # noqa: E402
+from console.client.daemon_client import DaemonClient, start_daemon  # noqa: E402
+from console.client.daemon_link import DaemonLink  # noqa: E402
+from console.config.model import embedded_default_path, load_config  # noqa: E402
+from console.tui.app import TapeConsoleApp  # noqa: E402
+from console.tui.screens.label_form import LabelForm  # noqa: E402
 
 OUT = ROOT / "screenshots"
 HISTORY_SECONDS = 12  # of live polling before a dashboard is captured, for the sparklines

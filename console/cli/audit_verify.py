@@ -14,8 +14,8 @@ from typing import Any
 
 from console.cli import render
 from console.cli.main import CommandFailed
-from console.daemon_client import connect
-from console.engine.config import Config
+from console.client.daemon_client import connect
+from console.config.model import Config
 from console.engine.inventory.audit_log import inventory_beside, recorded_tip_in_file, verify_log
 
 

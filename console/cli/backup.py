@@ -9,7 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 
-from console.daemon_client import DaemonClient
+from console.client.daemon_client import DaemonClient
 
 POLL_SECONDS = 0.5
 FINISHED = ("done", "failed", "cancelled", "interrupted")

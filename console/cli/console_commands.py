@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from console.engine.config import Config
+from console.config.model import Config
 
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 DEFAULT_PORT = 8470
@@ -31,7 +31,7 @@ def add_console_commands(sub: argparse._SubParsersAction) -> None:  # type: igno
 
 
 def cmd_swap(config: Config, args: argparse.Namespace) -> int:
-    from console.app import run_console
+    from console.tui.app import run_console
 
     return run_console(config, start="swap")
 
@@ -44,7 +44,7 @@ def served_command(config: Config) -> str:
 def cmd_serve(config: Config, args: argparse.Namespace) -> int:
     from textual_serve.server import Server
 
-    from console.daemon_client import connect
+    from console.client.daemon_client import connect
 
     if not 0 < args.port < 65536:
         print(f"tapeconsole: --port must be 1-65535, got {args.port}", file=sys.stderr)

@@ -20,9 +20,9 @@ from console.cli.console_commands import CONSOLE_COMMANDS, add_console_commands
 from console.cli.plan_command import PLAN_COMMANDS, add_plan_command
 from console.cli.restore_commands import RESTORE_COMMANDS, add_restore_commands
 from console.cli.rotation_commands import ROTATION_COMMANDS, add_rotation_commands, cmd_jobs
-from console.daemon_client import DaemonClient, DaemonError, DaemonUnavailable, connect, start_daemon
-from console.engine.config import Config, load_config, resolve_config_path
-from console.engine.config_errors import ConfigError
+from console.client.daemon_client import DaemonClient, DaemonError, DaemonUnavailable, connect, start_daemon
+from console.config.errors import ConfigError
+from console.config.model import Config, load_config, resolve_config_path
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -293,14 +293,14 @@ def cmd_cancel(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_xosim(config: Config, args: argparse.Namespace) -> int:
-    from console.xosim.server import run_xosim
+    from console.demo.xo_simulator.server import run_xosim
 
     run_xosim(args.host, args.port, args.seed, args.token_file, scale=args.scale)
     return EXIT_OK
 
 
 def cmd_console(config: Config, args: argparse.Namespace) -> int:
-    from console.app import run_console
+    from console.tui.app import run_console
 
     return run_console(config)
 

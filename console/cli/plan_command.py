@@ -16,8 +16,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from console.daemon_client import connect
-from console.engine.config import Config
+from console.client.daemon_client import connect
+from console.config.model import Config
 from console.engine.planning.words import size
 
 Json = dict[str, Any]

@@ -26,8 +26,8 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from rich.table import Table
 
 from console.cli.render import size
-from console.daemon_client import DaemonClient, connect
-from console.engine.config import Config
+from console.client.daemon_client import DaemonClient, connect
+from console.config.model import Config
 from console.engine.restore.progress import FINISHED
 
 Json = dict[str, Any]

@@ -11,8 +11,8 @@ import json
 from collections.abc import Callable
 
 from console.cli import render
-from console.daemon_client import connect
-from console.engine.config import Config
+from console.client.daemon_client import connect
+from console.config.model import Config
 
 MARKS = ("damaged", "retired", "ok")
 

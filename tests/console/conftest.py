@@ -22,10 +22,10 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
-from console.app import TapeConsoleApp
-from console.daemon_client import DaemonClient, start_daemon
-from console.daemon_link import DaemonLink
-from console.engine.config import load_config
+from console.client.daemon_client import DaemonClient, start_daemon
+from console.client.daemon_link import DaemonLink
+from console.config.model import load_config
+from console.tui.app import TapeConsoleApp
 
 ROOT = Path(__file__).resolve().parents[2]
 TODAY = date(2026, 11, 27)

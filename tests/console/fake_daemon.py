@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from console.daemon_link import DaemonLink
+from console.client.daemon_link import DaemonLink
 
 DATA = Path(__file__).with_name("data")
 

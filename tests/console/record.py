@@ -22,8 +22,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from console.daemon_client import DaemonClient, start_daemon
-from console.engine.config import embedded_default_path, load_config
+from console.client.daemon_client import DaemonClient, start_daemon
+from console.config.model import embedded_default_path, load_config
 
 DATA = Path(__file__).with_name("data")
 ROOT = Path(__file__).resolve().parents[2]
@@ -96,8 +96,8 @@ RESTORED_DISK = "files01_shares"  # a disk in two parts: the restore joins them
 
 def restore_one_disk(client: DaemonClient, folder: Path) -> dict[str, Any]:
     """Restore a disk of the newest VDI set as the walkthrough asks for it; record it mid-way and at its end."""
-    from console import restore_plan
-    from console.restore_request import body, disk_globs
+    from console.client import restore_plan
+    from console.client.restore_request import body, disk_globs
 
     sets = client.get("/sets")
     details = {s["id"]: client.get(f"/sets/{s['id']}") for s in sets}

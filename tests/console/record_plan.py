@@ -19,8 +19,8 @@ import tempfile
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from console.daemon_client import DaemonClient, start_daemon
-from console.engine.config import embedded_default_path, load_config
+from console.client.daemon_client import DaemonClient, start_daemon
+from console.config.model import embedded_default_path, load_config
 from console.engine.inventory import Inventory
 from tests.console.record import DATA, ROOT, wait_for
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from textual.widgets import Button, Input, OptionList, Select, Static
 
-from console.screens.label_form import LabelForm
+from console.tui.screens.label_form import LabelForm
 from tests.console.conftest import Site, console, notices, until
 from widgets.confirm import ConfirmScreen
 from widgets.drive_panel import DrivePanel

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from console.rotation import BringBack, Recalled, check_inserted, plan_from_answer
+from console.client.swap_list import BringBack, Recalled, check_inserted, plan_from_answer
 from tests.console.fake_daemon import recording
 
 

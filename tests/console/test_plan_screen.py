@@ -12,10 +12,10 @@ import httpx
 from textual.pilot import Pilot
 from textual.widgets import Static
 
-from console.app import TapeConsoleApp
-from console.screens.commands import ConsoleCommands
-from console.screens.dashboard import DashboardScreen
-from console.screens.plan import JobPlan, PlanScreen
+from console.tui.app import TapeConsoleApp
+from console.tui.screens.commands import ConsoleCommands
+from console.tui.screens.dashboard import DashboardScreen
+from console.tui.screens.plan import JobPlan, PlanScreen
 from tests.console.conftest import Site, console, until
 from tests.console.fake_daemon import RecordedDaemon, recording
 from tests.console.test_snapshots import HISTORY, first_poll

@@ -7,7 +7,7 @@ from collections import Counter
 
 import httpx
 
-from console.poller import Poller, Snapshot
+from console.client.poller import Poller, Snapshot
 from tests.console.fake_daemon import RecordedDaemon, recording
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 
-from console import restore_plan
+from console.client import restore_plan
 from tests.console.fake_daemon import recording
 
 

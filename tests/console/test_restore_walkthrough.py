@@ -27,22 +27,21 @@ from textual import events
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, Static
 
-from console.app import TapeConsoleApp
-from console.daemon_client import DaemonClient
-from console.engine.config import load_config
+from console.client.daemon_client import DaemonClient
+from console.config.model import load_config
 from console.engine.daemon.api import build_app
 from console.engine.daemon.server import DaemonExtras, bind_socket
 from console.engine.daemon.service import TapeService
 from console.engine.sources.xo_client import XoClient
-from console.screens.restore import RestoreScreen
-from console.widgets import restore_run
-from console.widgets.restore_run import RestoreRunPanel
+from console.tui.app import TapeConsoleApp
+from console.tui.screens.restore import RestoreScreen
 from tests.console.conftest import SITE, TODAY, Site, console, make_files, until
 from tests.console.fake_daemon import RecordedDaemon, recording
 from tests.restore.conftest import same_tree
-from widgets import units
+from widgets import restore_run, units
 from widgets.big_text import BigText
 from widgets.confirm import ConfirmScreen
+from widgets.restore_run import RestoreRunPanel
 
 Json = dict[str, Any]
 WANTED = "mail/box1/3.eml"

@@ -8,8 +8,8 @@ import os
 
 import pytest
 
-from console import restore_follow as follow
-from console import restore_request as ask
+from console.client import restore_follow as follow
+from console.client import restore_request as ask
 from tests.console.fake_daemon import recording
 
 

@@ -8,10 +8,10 @@ from datetime import date
 import httpx
 from textual.widgets import Input, OptionList, Select, Static
 
-from console.app import TapeConsoleApp
-from console.screens.label_form import LabelForm
-from console.screens.restore import RestoreScreen
-from console.screens.swap import SwapScreen
+from console.tui.app import TapeConsoleApp
+from console.tui.screens.label_form import LabelForm
+from console.tui.screens.restore import RestoreScreen
+from console.tui.screens.swap import SwapScreen
 from tests.console.conftest import until
 from tests.console.fake_daemon import RecordedDaemon, recording
 from widgets.big_text import BigText

@@ -13,7 +13,7 @@ from textual import events
 from textual.pilot import Pilot
 from textual.widgets import OptionList
 
-from console.app import TapeConsoleApp
+from console.tui.app import TapeConsoleApp
 from tests.console.fake_daemon import RecordedDaemon, recording
 
 # the last few minutes of each drive's MB/s, as the console would have sampled them (one sample a second)

@@ -9,8 +9,8 @@ from typing import Any
 
 from textual.widgets import Static
 
-from console.app import TapeConsoleApp
-from console.screens.swap import SwapScreen
+from console.tui.app import TapeConsoleApp
+from console.tui.screens.swap import SwapScreen
 from tests.console.conftest import until
 from tests.console.fake_daemon import RecordedDaemon, recording
 from widgets.big_text import BigText

@@ -12,8 +12,8 @@ from pathlib import Path
 from textual import events
 from textual.widgets import OptionList, Static
 
-from console.screens.restore import RestoreScreen
-from console.screens.swap import SwapScreen
+from console.tui.screens.restore import RestoreScreen
+from console.tui.screens.swap import SwapScreen
 from tests.console.conftest import Site, console, notices, until
 from widgets.big_text import BigText
 

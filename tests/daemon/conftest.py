@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from console.cli.main import main
-from console.daemon_client import DaemonClient
+from console.client.daemon_client import DaemonClient
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from console.daemon_client import _user
+from console.client.daemon_client import _user
 from tests.daemon.conftest import Site
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from console.cli.main import main
-from console.engine.config import embedded_default_path, load_config
-from console.engine.config_errors import ConfigError, find_line
+from console.config.errors import ConfigError, find_line
+from console.config.model import embedded_default_path, load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -80,9 +80,9 @@ def site(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Iterator[tuple[C
         path.write_bytes((name.encode() * (size // len(name) + 1))[:size] if name.endswith(("eml", "csv"))
                          else os.urandom(size))
     cli = Cli(tmp_path, capsys)
-    import console.daemon_client
+    import console.client.daemon_client
 
-    console.daemon_client.START_TIMEOUT = 300  # python's imports over 9p under TCG are slow
+    console.client.daemon_client.START_TIMEOUT = 300  # python's imports over 9p under TCG are slow
     try:
         yield cli, device, barcode
     finally:

@@ -17,7 +17,7 @@ import pytest
 
 from console.engine.drives.base import BlankTape, DriveIOError, EndOfMedium, NoTape, NotSupported, WriteProtected
 from console.engine.drives.st import StDrive
-from console.engine.tarset import RECORD_SIZE, TarSetWriter
+from console.engine.tapeformat.tarset import RECORD_SIZE, TarSetWriter
 from tests.hil.conftest import IN_GUEST
 
 pytestmark = [pytest.mark.hil, pytest.mark.skipif(not IN_GUEST, reason="runs inside the HIL guest: hil/run")]

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from console.engine.config import load_config
+from console.config.model import load_config
+from console.demo.xo_simulator.server import XoSimHandle, start_xosim_in_thread
 from console.engine.daemon.service import TapeService
 from console.engine.jobs.sources import JobSources
 from console.engine.sources.xo_client import XoClient
-from console.xosim.server import XoSimHandle, start_xosim_in_thread
 
 SITE = """
 [daemon]

@@ -9,7 +9,7 @@ import threading
 import time
 from pathlib import Path
 
-from console.engine.fileindex import FileIndex
+from console.engine.inventory.file_index import FileIndex
 from console.engine.sources.files_job import index_key, index_path
 from tests.jobs.conftest import extract, make_tree
 

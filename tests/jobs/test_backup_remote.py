@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from console.xosim.remote_tree import write_remote_tree
+from console.demo.xo_simulator.remote_tree import write_remote_tree
 from tests.jobs.conftest import extract
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from console.engine.daemon.errors import Refused
+from console.engine.refusals import Refused
 from tests.jobs.conftest import extract, make_tree
 
 
@@ -24,7 +24,7 @@ def wait_for(predicate, timeout: float = 30.0) -> None:
 
 def test_two_jobs_on_one_drive_queue_and_the_same_job_twice_is_refused(make_site) -> None:
     site = make_site(rate=10)
-    from console.xosim.remote_tree import write_remote_tree
+    from console.demo.xo_simulator.remote_tree import write_remote_tree
 
     write_remote_tree(site.folder / "remote", seed=5, runs=2, scale=0.02)
     first = site.service.jobs.start("nightly-vdi", "tester")

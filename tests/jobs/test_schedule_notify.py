@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 
-from console.engine.config import JobConfig, NotifyConfig, PoolConfig
+from console.config.model import JobConfig, NotifyConfig, PoolConfig
 from console.engine.inventory import Inventory
 from console.engine.jobs.schedule import Scheduler
 from console.engine.notify import Notifier
@@ -149,8 +149,8 @@ def test_verify_runs_on_its_own_schedule(tmp_path: Path) -> None:
 
 
 def test_verify_table_in_the_config(tmp_path: Path) -> None:
-    from console.engine.config import load_config
-    from console.engine.config_errors import ConfigError
+    from console.config.errors import ConfigError
+    from console.config.model import load_config
 
     root = Path(__file__).resolve().parents[2]
     text = (root / "config.toml").read_text()

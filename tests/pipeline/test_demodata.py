@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from console.engine.demodata import DemoTree, generate_demo_tree
+from console.demo.file_tree import DemoTree, generate_demo_tree
 
 from .conftest import DEMO_SIZE
 

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from console.engine.fileindex import FileIndex, FileIndexError, IndexedFile, storable_path
+from console.engine.inventory.file_index import FileIndex, FileIndexError, IndexedFile, storable_path
 
 PATHS = [
     "mail/alice/Maildir/cur/1700000000.M1P2.mail,S=100:2,S",

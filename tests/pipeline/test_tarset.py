@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from console.engine.tarset import (
+from console.engine.tapeformat.tarset import (
     MANIFEST_NAME,
     RECORD_SIZE,
     ChecksumError,

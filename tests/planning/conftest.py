@@ -7,7 +7,7 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
-from console.engine.config import Config, JobConfig, load_config
+from console.config.model import Config, JobConfig, load_config
 from console.engine.inventory import Inventory
 
 MB = 10**6

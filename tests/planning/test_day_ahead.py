@@ -7,7 +7,7 @@ import threading
 import time
 from pathlib import Path
 
-from console.engine.config import NOTIFY_EVENTS, NotifyConfig, load_config
+from console.config.model import NOTIFY_EVENTS, NotifyConfig, load_config
 from console.engine.jobs.schedule import Scheduler
 from console.engine.notify import Notifier
 from console.engine.planning.day_ahead import DayAheadCheck

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from console.demo.xo_simulator.remote_tree import RemoteVhd, write_remote_tree
+from console.demo.xo_simulator.server import start_xosim_in_thread
 from console.engine.planning.estimate import (
     MEMBER_OVERHEAD,
     RECORD,
@@ -19,9 +21,7 @@ from console.engine.planning.estimate import (
 from console.engine.planning.history import Night
 from console.engine.sources.xo import VDI_FIELDS, VM_FIELDS, select_vms
 from console.engine.sources.xo_client import XoClient
-from console.engine.vhd import read_vhd_info, resolve_vhd_alias
-from console.xosim.remote_tree import RemoteVhd, write_remote_tree
-from console.xosim.server import start_xosim_in_thread
+from console.engine.tapeformat.vhd import read_vhd_info, resolve_vhd_alias
 from tests.planning.conftest import files_job, make_config, sparse_file
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from console.engine.fileindex import FileIndex
 from console.engine.inventory import Inventory
+from console.engine.inventory.file_index import FileIndex
 from console.engine.restore.catalog import night_of, parse_night
 from console.engine.restore.find import file_pattern, find
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from console.engine.daemon.errors import NotFound, Refused
+from console.engine.refusals import NotFound, Refused
 from console.engine.restore.plan import RestoreRequest
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from console.engine.daemon.errors import BadRequest, Refused
+from console.engine.refusals import BadRequest, Refused
 from console.engine.restore.plan import RestoreRequest
 from tests.restore.conftest import make_tree, same_tree
 

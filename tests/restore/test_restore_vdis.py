@@ -7,8 +7,8 @@ import threading
 import time
 from pathlib import Path
 
+from console.demo.xo_simulator.remote_tree import write_remote_tree
 from console.engine.sources.xo_client import XoClient
-from console.xosim.remote_tree import write_remote_tree
 
 
 def served_vdis(url: str, token: str) -> dict[str, bytes]:

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from console.daemon_client import DaemonError
+from console.client.daemon_client import DaemonError
 from tests.daemon.conftest import Site, _site
 
 SITE = """

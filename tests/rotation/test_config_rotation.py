@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from console.engine.config import embedded_default_path, load_config
-from console.engine.config_errors import ConfigError
+from console.config.errors import ConfigError
+from console.config.model import embedded_default_path, load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 SITE = """

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from console.demo.xo_simulator import XoSimHandle, start_xosim_in_thread
 from console.engine.sources.xo_client import XoClient
-from console.xosim import XoSimHandle, start_xosim_in_thread
 
 REPO = Path(__file__).resolve().parents[2]
 OPENAPI = Path(os.environ.get("XO_OPENAPI", REPO.parent / "shared" / "reference" / "xo-rest-openapi.json"))

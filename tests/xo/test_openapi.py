@@ -14,7 +14,7 @@ import pytest
 
 jsonschema = pytest.importorskip("jsonschema")
 
-from console.xosim import XoSimHandle  # noqa: E402
+from console.demo.xo_simulator import XoSimHandle  # noqa: E402
 
 
 def _nullable_to_jsonschema(node: Any) -> Any:

@@ -1,4 +1,4 @@
-"""console.xosim.remote_tree: an XO backup remote whose chains read back to each run's disk."""
+"""console.demo.xo_simulator.remote_tree: an XO backup remote whose chains read back to each run's disk."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from console.engine.vhd import VhdError, iter_chain_raw, read_vhd_info, vhd_chain
-from console.xosim.remote_tree import RemoteTree, write_remote_tree
+from console.demo.xo_simulator.remote_tree import RemoteTree, write_remote_tree
+from console.engine.tapeformat.vhd import VhdError, iter_chain_raw, read_vhd_info, vhd_chain
 
 pytest.importorskip("brotli")  # block-mode chunks are brotli: reading them back needs a decoder
 

@@ -1,4 +1,4 @@
-"""console.engine.vhd: parsing, stream length before the data, remote-side reading."""
+"""console.engine.tapeformat.vhd: parsing, stream length before the data, remote-side reading."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from console.engine.vhd import (
+from console.demo.xo_simulator.vhdgen import Disk, Layer, VhdImage, fixed_vhd_chunks, raw_chunks
+from console.engine.tapeformat.vhd import (
     BLOCK_UNUSED,
     FOOTER_SIZE,
     VhdError,
@@ -27,7 +28,6 @@ from console.engine.vhd import (
     read_vhd_info,
     vhd_chain,
 )
-from console.xosim.vhdgen import Disk, Layer, VhdImage, fixed_vhd_chunks, raw_chunks
 
 MiB = 1024 * 1024
 U1, U2, U3 = (uuid.UUID(int=n) for n in (0x1111, 0x2222, 0x3333))

@@ -1,4 +1,4 @@
-"""console.xosim.vhdgen, brotli_store and filters: the simulator's building blocks."""
+"""console.demo.xo_simulator.vhdgen, brotli_store and filters: the simulator's building blocks."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import zlib
 
 import pytest
 
-from console.xosim.brotli_store import brotli_store
-from console.xosim.filters import FilterError, compile_filter
-from console.xosim.vhdgen import Disk, Layer, VhdImage, raw_chunks
+from console.demo.xo_simulator.brotli_store import brotli_store
+from console.demo.xo_simulator.filters import FilterError, compile_filter
+from console.demo.xo_simulator.vhdgen import Disk, Layer, VhdImage, raw_chunks
 
 MiB = 1024 * 1024
 

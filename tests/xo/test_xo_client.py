@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from console.demo.xo_simulator import XoSimHandle, start_xosim_in_thread
+from console.demo.xo_simulator.vhdgen import raw_chunks
 from console.engine.sources.xo_client import XoClient, XoError, create_token, read_token_file, write_token_file
-from console.xosim import XoSimHandle, start_xosim_in_thread
-from console.xosim.vhdgen import raw_chunks
 
 
 def one_line(error: pytest.ExceptionInfo[XoError]) -> str:

@@ -16,11 +16,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from console.demo.xo_simulator import XoSimHandle, start_xosim_in_thread
+from console.demo.xo_simulator.inventory import SHOP_VMS
+from console.demo.xo_simulator.vhdgen import raw_chunks
 from console.engine.sources.xo_client import XoClient, XoError
-from console.engine.vhd import measure_vhd_stream
-from console.xosim import XoSimHandle, start_xosim_in_thread
-from console.xosim.inventory import SHOP_VMS
-from console.xosim.vhdgen import raw_chunks
+from console.engine.tapeformat.vhd import measure_vhd_stream
 
 from .conftest import REPO, SCALE, SEED
 
@@ -294,7 +294,8 @@ def test_run_xosim_writes_a_0600_token_file(tmp_path: Path) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    code = f"from console.xosim import run_xosim; run_xosim('127.0.0.1', {port}, 3, token_file={str(token_file)!r})"
+    code = ("from console.demo.xo_simulator import run_xosim; "
+            f"run_xosim('127.0.0.1', {port}, 3, token_file={str(token_file)!r})")
     proc = subprocess.Popen([sys.executable, "-c", code], cwd=REPO, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 20

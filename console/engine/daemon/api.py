@@ -24,12 +24,12 @@ from console.engine.daemon.api_audit import audit_routes
 from console.engine.daemon.api_plan import plan_routes
 from console.engine.daemon.api_restore import restore_routes
 from console.engine.daemon.api_rotation import job_rows, rotation_routes
-from console.engine.daemon.errors import BadRequest, Refused
 from console.engine.daemon.events import EventLog, SystemSampler
 from console.engine.daemon.peer import scope_peer
 from console.engine.daemon.service import TapeService
 from console.engine.drives.base import DriveError
 from console.engine.inventory import InventoryError
+from console.engine.refusals import BadRequest, Refused
 
 API_VERSION = "v1"
 USER_HEADER = "x-tapeconsole-user"

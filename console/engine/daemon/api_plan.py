@@ -19,9 +19,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from console.engine.daemon.errors import BadRequest
 from console.engine.daemon.service import TapeService
 from console.engine.planning.plan import Planner
+from console.engine.refusals import BadRequest
 
 CACHE_SECONDS = 60.0
 

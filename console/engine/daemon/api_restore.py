@@ -16,8 +16,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from console.engine.daemon.errors import BadRequest
 from console.engine.daemon.service import TapeService
+from console.engine.refusals import BadRequest
 from console.engine.restore.find import DEFAULT_LIMIT
 from console.engine.restore.manager import RestoreManager
 from console.engine.restore.plan import RestoreRequest

@@ -16,8 +16,8 @@ from typing import Any
 
 import uvicorn
 
-from console.engine.config import Config
-from console.engine.config_errors import ConfigError, find_line
+from console.config.errors import ConfigError, find_line
+from console.config.model import Config
 from console.engine.daemon.api import build_app
 from console.engine.daemon.api_plan import planner_for
 from console.engine.daemon.api_rotation import swap_list
@@ -156,7 +156,7 @@ class DaemonExtras:
     def start(self) -> None:
         xo = self.config.xo
         if xo is not None and xo.simulator:
-            from console.xosim.server import start_xosim_in_thread
+            from console.demo.xo_simulator.server import start_xosim_in_thread
 
             self.simulator = start_xosim_in_thread(seed=xo.simulator_seed, scale=xo.simulator_scale)
             log.info("built-in Xen Orchestra simulator on %s (seed %d)", self.simulator.url, xo.simulator_seed)
@@ -169,7 +169,7 @@ class DaemonExtras:
         leaves a half tree where the job would read it, and nothing of the user's is ever removed."""
         demo = self.config.demo
         assert demo is not None
-        from console.engine.demodata import generate_demo_tree
+        from console.demo.file_tree import generate_demo_tree
 
         target = demo.files_folder
         if target.exists() and any(target.iterdir()):

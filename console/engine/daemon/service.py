@@ -10,16 +10,16 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from typing import Any
 
-from console.engine.config import Config
-from console.engine.daemon import tape_ops
-from console.engine.daemon.drive_slot import DriveSlot, LoadedTape
-from console.engine.daemon.errors import BadRequest, NotFound, Refused
+from console.config.model import Config
 from console.engine.drives.base import BlankTape, Drive, DriveError
 from console.engine.drives.factory import build_drives
 from console.engine.inventory import Inventory
 from console.engine.jobs.manager import EventHook, JobManager, MemberBuilder
+from console.engine.refusals import BadRequest, NotFound, Refused
 from console.engine.restore.manager import RestoreManager
 from console.engine.rotation.states import with_state
+from console.engine.tape_handling import tape_ops
+from console.engine.tape_handling.drive_handle import DriveSlot, LoadedTape
 from console.engine.tapeformat.label import TapeLabel, check_label_text
 
 log = logging.getLogger("tapeconsole.daemon")

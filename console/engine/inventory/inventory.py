@@ -14,7 +14,7 @@ from typing import Any
 
 from tinydb import Query, TinyDB
 
-from console.engine.config import PoolConfig
+from console.config.model import PoolConfig
 from console.engine.inventory.audit_log import AuditLog, VerifyResult, flat
 from console.engine.inventory.storage import AtomicJSONStorage
 from console.engine.rotation.states import expiry, is_kept

@@ -12,10 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from console.engine.config import DriveConfig, JobConfig
-from console.engine.daemon import tape_ops
-from console.engine.daemon.drive_slot import DriveSlot, LoadedTape
-from console.engine.daemon.errors import Refused
+from console.config.model import DriveConfig, JobConfig
 from console.engine.drives.base import Drive, DriveError
 from console.engine.inventory import Inventory
 from console.engine.jobs.tape_choice import TapeChoice, candidates, describe_need
@@ -24,6 +21,9 @@ from console.engine.pipeline.buffer import TapeBuffer
 from console.engine.pipeline.drive_writer import DriveWriter
 from console.engine.pipeline.parts import MemberCursor, SourceMember
 from console.engine.pipeline.set_writer import SetOutcome, SetProgress, first_block_of_set, write_set
+from console.engine.refusals import Refused
+from console.engine.tape_handling import tape_ops
+from console.engine.tape_handling.drive_handle import DriveSlot, LoadedTape
 from console.engine.tapeformat.label import TapeLabel
 
 log = logging.getLogger("tapeconsole.jobs")

@@ -12,13 +12,13 @@ from collections import deque
 from collections.abc import Callable, Collection, Iterable
 from typing import Any
 
-from console.engine.config import Config, JobConfig
-from console.engine.daemon.drive_slot import DriveSlot
-from console.engine.daemon.errors import NotFound, Refused
+from console.config.model import Config, JobConfig
 from console.engine.drives.base import Drive
 from console.engine.inventory import Inventory
 from console.engine.jobs.backup import BackupJob, BackupRun, JobContext, _iso_or_none
 from console.engine.pipeline.parts import SourceMember
+from console.engine.refusals import NotFound, Refused
+from console.engine.tape_handling.drive_handle import DriveSlot
 
 log = logging.getLogger("tapeconsole.jobs")
 

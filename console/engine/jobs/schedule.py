@@ -16,9 +16,9 @@ from typing import Any
 
 from croniter import croniter
 
-from console.engine.config import JobConfig
-from console.engine.daemon.errors import Refused
+from console.config.model import JobConfig
 from console.engine.inventory import Inventory
+from console.engine.refusals import Refused
 
 log = logging.getLogger("tapeconsole.schedule")
 

@@ -22,12 +22,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from console.engine.config import JobConfig
+from console.config.model import JobConfig
 from console.engine.planning.history import Night, compression_ratio
 from console.engine.planning.words import plural, size
 from console.engine.sources.xo import VDI_FIELDS, VM_FIELDS, select_vms
 from console.engine.sources.xo_client import XoClient, XoError
-from console.engine.vhd import DEFAULT_BLOCK_SIZE, FOOTER_SIZE, HEADER_SIZE, SECTOR_SIZE, VhdError, bitmap_size
+from console.engine.tapeformat.vhd import (
+    DEFAULT_BLOCK_SIZE,
+    FOOTER_SIZE,
+    HEADER_SIZE,
+    SECTOR_SIZE,
+    VhdError,
+    bitmap_size,
+)
 
 WALK_SECONDS = 10.0  # a file tree is measured for at most this long
 MEMBER_OVERHEAD = 1536  # a tar member's header, its pax header and half a block of padding, on average
@@ -111,7 +118,7 @@ def _is_vhd_file(name: str) -> bool:
 
 def estimate_remote(job: JobConfig, record_size: int = RECORD) -> Estimate:
     from console.engine.sources.xo_remote import remote_members
-    from console.engine.vhd import read_vhd_info
+    from console.engine.tapeformat.vhd import read_vhd_info
 
     assert job.remote_path is not None
     root = job.remote_path

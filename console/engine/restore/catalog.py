@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from console.engine.daemon.errors import BadRequest, NotFound, Refused
+from console.engine.refusals import BadRequest, NotFound, Refused
 
 Json = dict[str, Any]
 

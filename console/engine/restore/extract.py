@@ -18,8 +18,8 @@ import zlib
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
-from console.engine.daemon.errors import BadRequest, Refused
 from console.engine.daemon.peer import user_name
+from console.engine.refusals import BadRequest, Refused
 from console.engine.restore.catalog import Member, Piece
 from console.engine.restore.pipe import ChunkPipe, Gunzip, PipeFailed
 from console.engine.restore.sink import TargetRefused

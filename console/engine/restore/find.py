@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from console.engine.fileindex import FileIndex, IndexedFile
+from console.engine.inventory.file_index import FileIndex, IndexedFile
 from console.engine.restore.catalog import GONE_STATES, base_name, disk_of, night_of, set_kind
 
 Json = dict[str, Any]

@@ -15,13 +15,12 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from console.engine.config import Config
-from console.engine.daemon.drive_slot import DriveSlot
-from console.engine.daemon.errors import BadRequest, NotFound, Refused
+from console.config.model import Config
 from console.engine.drives.base import Drive, DriveError
 from console.engine.drives.shelf import NATIVE_CAPACITY
-from console.engine.fileindex import FileIndex
 from console.engine.inventory import Inventory, InventoryError
+from console.engine.inventory.file_index import FileIndex
+from console.engine.refusals import BadRequest, NotFound, Refused
 from console.engine.restore import find as finder
 from console.engine.restore.catalog import night_of, parse_night
 from console.engine.restore.extract import FileTreeSink, FolderSink, check_folder, inner_globs
@@ -37,6 +36,7 @@ from console.engine.restore.to_xo import XoConnect, XoSink, check_sr
 from console.engine.restore.verify import VerifyRunner, live_sets
 from console.engine.sources.files_job import index_path
 from console.engine.sources.xo_client import XoError
+from console.engine.tape_handling.drive_handle import DriveSlot
 
 if TYPE_CHECKING:
     from console.engine.jobs.manager import JobManager

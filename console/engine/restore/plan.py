@@ -13,11 +13,10 @@ import fnmatch
 from dataclasses import dataclass, field
 from typing import Any
 
-from console.engine.config import Config
-from console.engine.daemon.drive_slot import DriveSlot
-from console.engine.daemon.errors import BadRequest, NotFound, Refused
+from console.config.model import Config
 from console.engine.drives.base import drive_can_read
 from console.engine.inventory import Inventory
+from console.engine.refusals import BadRequest, NotFound, Refused
 from console.engine.restore.catalog import (
     FILE_TREE_MEMBER,
     Member,
@@ -29,6 +28,7 @@ from console.engine.restore.catalog import (
     set_kind,
 )
 from console.engine.restore.to_xo import is_disk, xo_problem
+from console.engine.tape_handling.drive_handle import DriveSlot
 
 Json = dict[str, Any]
 

@@ -20,11 +20,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from console.engine.daemon import tape_ops
-from console.engine.daemon.errors import Refused
 from console.engine.drives.base import BlankTape, Drive, DriveIOError, NotSupported, WriteProtected
+from console.engine.refusals import Refused
 from console.engine.restore.catalog import Piece
-from console.engine.tarset import MANIFEST_NAME, SetMember, TarFormatError, TarSetReader
+from console.engine.tape_handling import tape_ops
+from console.engine.tapeformat.tarset import MANIFEST_NAME, SetMember, TarFormatError, TarSetReader
 
 Json = dict[str, Any]
 UNKNOWN_FILE = 1_000_000  # st reports garbage file numbers after some operations (tgt after MTEOM)

@@ -14,13 +14,20 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from console.engine.daemon import tape_ops
-from console.engine.daemon.errors import Refused
 from console.engine.drives.base import BlankTape, Drive, DriveIOError, NotSupported
+from console.engine.refusals import Refused
 from console.engine.restore.progress import TapeRun
 from console.engine.restore.reader import RunCancelled, TapeReader
+from console.engine.tape_handling import tape_ops
 from console.engine.tapeformat.label import LabelError, TapeLabel
-from console.engine.tarset import BLOCK, MANIFEST_FORMAT, MANIFEST_NAME, ChecksumError, TarSetError, TarSetReader
+from console.engine.tapeformat.tarset import (
+    BLOCK,
+    MANIFEST_FORMAT,
+    MANIFEST_NAME,
+    ChecksumError,
+    TarSetError,
+    TarSetReader,
+)
 
 Json = dict[str, Any]
 TAIL_RECORDS = 4  # blocks read from the end of a tape file first; multiplied by 4 until the manifest shows

@@ -13,12 +13,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from console.engine.daemon import tape_ops
-from console.engine.daemon.drive_slot import DriveSlot, LoadedTape
-from console.engine.daemon.errors import Refused
 from console.engine.drives.base import Drive, DriveError
 from console.engine.inventory import Inventory
+from console.engine.refusals import Refused
 from console.engine.restore.reader import RunCancelled
+from console.engine.tape_handling import tape_ops
+from console.engine.tape_handling.drive_handle import DriveSlot, LoadedTape
 
 Autoload = Callable[[Drive, str], None]
 

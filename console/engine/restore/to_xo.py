@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from console.engine.daemon.errors import NotFound, Refused
+from console.engine.refusals import NotFound, Refused
 from console.engine.restore.catalog import Member, Piece, disk_of
 from console.engine.restore.pipe import ChunkPipe
 from console.engine.sources.xo_client import XoClient, XoError

@@ -14,14 +14,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from console.engine.daemon.errors import Refused
 from console.engine.drives.base import Drive, DriveError
 from console.engine.inventory import Inventory
+from console.engine.refusals import Refused
 from console.engine.restore.catalog import GONE_STATES
 from console.engine.restore.progress import TapeRun
 from console.engine.restore.reader import TapeReader
 from console.engine.restore.tapes import TapeHandler, WantedTape
-from console.engine.tarset import MANIFEST_NAME, ChecksumError, TarSetError, TarSetReader
+from console.engine.tapeformat.tarset import MANIFEST_NAME, ChecksumError, TarSetError, TarSetReader
 
 if TYPE_CHECKING:
     from console.engine.restore.manager import RestoreManager

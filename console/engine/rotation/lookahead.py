@@ -16,7 +16,7 @@ from typing import Any
 
 from croniter import croniter
 
-from console.engine.config import JobConfig
+from console.config.model import JobConfig
 from console.engine.jobs.tape_choice import TapeChoice, first_choice
 from console.engine.rotation.inputs import SiteNow, retention_day
 from console.engine.rotation.next_tape import why_no_tape

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from console.engine.config import JobConfig
+from console.config.model import JobConfig
 from console.engine.drives.base import drive_can_write
 from console.engine.jobs.tape_choice import TapeChoice, first_choice
 from console.engine.rotation.inputs import SiteNow

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from console.engine.config import JobConfig
+from console.config.model import JobConfig
 from console.engine.jobs.manager import ACTIVE, FINISHED
 from console.engine.jobs.tape_choice import TapeChoice, first_choice
 from console.engine.rotation.inputs import SiteNow

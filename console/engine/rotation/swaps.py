@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from console.engine.daemon.errors import BadRequest, Refused
 from console.engine.inventory import Inventory
+from console.engine.refusals import BadRequest, Refused
 
 Json = dict[str, Any]
 VERDICTS = {"out": ("moved",), "back": ("moved",), "in": ("correct", "wrong")}

@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from console.engine.daemon.errors import BadRequest, NotFound, Refused
 from console.engine.inventory import Inventory
+from console.engine.refusals import BadRequest, NotFound, Refused
 
 Json = dict[str, Any]
 MARKS = ("damaged", "retired", "ok")

@@ -28,7 +28,7 @@ from urllib.parse import quote
 
 import httpx
 
-from console.engine.vhd import VhdError, VhdInfo, measure_vhd_stream
+from console.engine.tapeformat.vhd import VhdError, VhdInfo, measure_vhd_stream
 
 API = "/rest/v0"
 CHUNK_SIZE = 1024 * 1024

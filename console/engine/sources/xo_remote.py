@@ -16,9 +16,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from console.engine.config import JobConfig
+from console.config.model import JobConfig
 from console.engine.pipeline.parts import SourceMember, SourceStreamError
-from console.engine.vhd import is_vhd_alias, resolve_vhd_alias, vhd_chain
+from console.engine.tapeformat.vhd import is_vhd_alias, resolve_vhd_alias, vhd_chain
 
 BACKUP_DIR = "xo-vm-backups"
 CHUNK = 1024 * 1024

@@ -14,12 +14,12 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
-from console.daemon_client import DaemonError, DaemonUnavailable
+from console.client.daemon_client import DaemonError, DaemonUnavailable
 from console.engine.tapeformat.label import check_label_text
 from widgets.confirm import ConfirmScreen
 
 if TYPE_CHECKING:
-    from console.app import TapeConsoleApp
+    from console.tui.app import TapeConsoleApp
 
 Json = dict[str, Any]
 FOREIGN = "FOREIGN"

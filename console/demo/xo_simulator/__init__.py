@@ -2,11 +2,11 @@
 VHDs (vhdgen) and XO backup-remote trees (remote_tree).
 
 Entry points: `start_xosim_in_thread(seed=...)` (tests, embedded demo) and `run_xosim(...)` (the
-`tapeconsole xosim` command), both in console.xosim.server.
+`tapeconsole xosim` command), both in console.demo.xo_simulator.server.
 """
 
-from console.xosim.server import XoSimHandle, run_xosim, start_xosim_in_thread, write_token_file
-from console.xosim.sim import ImportRecord, SimSettings, XoSim
+from console.demo.xo_simulator.server import XoSimHandle, run_xosim, start_xosim_in_thread, write_token_file
+from console.demo.xo_simulator.sim import ImportRecord, SimSettings, XoSim
 
 __all__ = [
     "ImportRecord",

@@ -22,12 +22,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from console.engine.vhd import VhdError, measure_vhd_stream
-from console.xosim.faults import XAPI_ERROR_BODY, Fault
-from console.xosim.filters import FilterError, compile_filter
-from console.xosim.inventory import COLLECTIONS, Inventory
-from console.xosim.sim import ImportRecord, XoSim, parse_expires_in
-from console.xosim.vhdgen import raw_chunks
+from console.demo.xo_simulator.faults import XAPI_ERROR_BODY, Fault
+from console.demo.xo_simulator.filters import FilterError, compile_filter
+from console.demo.xo_simulator.inventory import COLLECTIONS, Inventory
+from console.demo.xo_simulator.sim import ImportRecord, XoSim, parse_expires_in
+from console.demo.xo_simulator.vhdgen import raw_chunks
+from console.engine.tapeformat.vhd import VhdError, measure_vhd_stream
 
 PREFIX = "/rest/v0"
 EXPORT_FORMATS = ("vhd", "raw")

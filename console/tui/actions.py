@@ -11,15 +11,15 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from console.daemon_client import DaemonError, DaemonUnavailable
-from console.messages import ActionFinished
-from console.poller import ACTIVE, Snapshot
-from console.screens.label_form import LabelForm
+from console.client.daemon_client import DaemonError, DaemonUnavailable
+from console.client.poller import ACTIVE, Snapshot
+from console.tui.messages import ActionFinished
+from console.tui.screens.label_form import LabelForm
 from widgets.confirm import ConfirmScreen
 from widgets.picker import PickerScreen
 
 if TYPE_CHECKING:
-    from console.app import TapeConsoleApp
+    from console.tui.app import TapeConsoleApp
 
 Json = dict[str, Any]
 T = TypeVar("T")

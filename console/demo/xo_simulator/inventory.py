@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from console.xosim.vhdgen import Disk, Layer
+from console.demo.xo_simulator.vhdgen import Disk, Layer
 
 MiB = 1024 * 1024
 GiB = 1024 * MiB

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from console.engine.config_errors import ConfigError, find_line
+from console.config.errors import ConfigError, find_line
 from console.engine.drives.base import GENERATIONS, drive_can_write
 
 BARCODE = re.compile(r"^[A-Z0-9]{6}L[3-9]$")
@@ -592,7 +592,7 @@ def load_config(path: Path) -> Config:
 
 def embedded_default_path() -> Path:
     """The embedded default config shipped inside the package (virtual drives, XO simulator)."""
-    return Path(__file__).resolve().parent.parent / "default_config.toml"
+    return Path(__file__).resolve().parent / "default_config.toml"
 
 
 def resolve_config_path(explicit: str | None) -> Path:

@@ -18,12 +18,12 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from console.daemon_client import DaemonError, DaemonUnavailable
+from console.client.daemon_client import DaemonError, DaemonUnavailable
 from console.engine.planning.words import size
 from widgets.capacity_chart import CapacityChart
 
 if TYPE_CHECKING:
-    from console.app import TapeConsoleApp
+    from console.tui.app import TapeConsoleApp
 
 Json = dict[str, Any]
 PLAN_TIMEOUT = 300.0  # the daemon may call XO and walk file trees

@@ -17,13 +17,13 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Static
 
-from console import restore_follow as follow
-from console.daemon_client import DaemonError, DaemonUnavailable
-from console.restore_request import command
+from console.client import restore_follow as follow
+from console.client.daemon_client import DaemonError, DaemonUnavailable
+from console.client.restore_request import command
 from widgets.big_text import BigText
 
 if TYPE_CHECKING:
-    from console.app import TapeConsoleApp
+    from console.tui.app import TapeConsoleApp
 
 Json = dict[str, Any]
 POLL_SECONDS = 1.0

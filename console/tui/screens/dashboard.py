@@ -15,7 +15,7 @@ from textual.containers import Container, Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Static, Tab, Tabs
 
-from console.poller import Snapshot
+from console.client.poller import Snapshot
 from widgets.drive_panel import DrivePanel
 from widgets.event_log import EventLog
 from widgets.job_queue import JobQueue
@@ -23,7 +23,7 @@ from widgets.system_strip import SystemStrip
 from widgets.tape_table import TapeInventory
 
 if TYPE_CHECKING:
-    from console.app import TapeConsoleApp
+    from console.tui.app import TapeConsoleApp
 
 Json = dict[str, Any]
 PANES = ("jobs", "tapes", "log")

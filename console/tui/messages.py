@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
-from console.poller import Snapshot
+from console.client.poller import Snapshot
 
 
 @dataclass

@@ -21,7 +21,7 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Literal, Protocol
 
-from console.engine.vhd import (
+from console.engine.tapeformat.vhd import (
     BLOCK_UNUSED,
     DEFAULT_BLOCK_SIZE,
     FOOTER_SIZE,

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, cast
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 if TYPE_CHECKING:
-    from console.app import TapeConsoleApp
+    from console.tui.app import TapeConsoleApp
 
 Command = tuple[str, str, Callable[[], object]]
 

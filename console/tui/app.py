@@ -1,7 +1,7 @@
 """The operator console: a thin Textual client of the daemon.
 
-It polls the daemon (console.poller), shows what it sees (console.screens), and sends the operator's
-actions (console.actions). Closing it, or losing the SSH session, never touches a running job: the
+It polls the daemon (console.client.poller), shows what it sees (console.tui.screens), and sends the operator's
+actions (console.tui.actions). Closing it, or losing the SSH session, never touches a running job: the
 daemon owns them. On SIGHUP, SIGTERM or a terminal that went away, it exits at once.
 """
 
@@ -23,17 +23,17 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from console.actions import Operator
-from console.daemon_client import DaemonUnavailable, connect
-from console.daemon_link import DaemonLink
-from console.engine.config import Config
-from console.messages import ActionFinished, DaemonUpdate
-from console.poller import BUSY_SECONDS, IDLE_SECONDS, Poller, Snapshot
-from console.screens.commands import ConsoleCommands
-from console.screens.dashboard import DashboardScreen
-from console.screens.plan import PlanScreen
-from console.screens.restore import RestoreScreen
-from console.screens.swap import SwapScreen
+from console.client.daemon_client import DaemonUnavailable, connect
+from console.client.daemon_link import DaemonLink
+from console.client.poller import BUSY_SECONDS, IDLE_SECONDS, Poller, Snapshot
+from console.config.model import Config
+from console.tui.actions import Operator
+from console.tui.messages import ActionFinished, DaemonUpdate
+from console.tui.screens.commands import ConsoleCommands
+from console.tui.screens.dashboard import DashboardScreen
+from console.tui.screens.plan import PlanScreen
+from console.tui.screens.restore import RestoreScreen
+from console.tui.screens.swap import SwapScreen
 from widgets.event_log import EventLog
 
 Json = dict[str, Any]

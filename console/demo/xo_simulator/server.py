@@ -17,10 +17,10 @@ from types import TracebackType
 
 import uvicorn
 
+from console.demo.xo_simulator.app import SimulatedDrop, create_app
+from console.demo.xo_simulator.inventory import InventoryOptions
+from console.demo.xo_simulator.sim import SimSettings, XoSim
 from console.engine.sources.xo_client import write_token_file
-from console.xosim.app import SimulatedDrop, create_app
-from console.xosim.inventory import InventoryOptions
-from console.xosim.sim import SimSettings, XoSim
 
 
 class _HideSimulatedDrops(logging.Filter):

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from console.engine.daemon.drive_slot import LoadedTape
-from console.engine.daemon.errors import Refused
 from console.engine.drives.base import (
     BlankTape,
     Drive,
@@ -18,6 +16,8 @@ from console.engine.drives.base import (
     drive_can_write,
 )
 from console.engine.inventory import Inventory
+from console.engine.refusals import Refused
+from console.engine.tape_handling.drive_handle import LoadedTape
 from console.engine.tapeformat.label import LabelError, TapeLabel, build_label_file, parse_label_file
 
 MAX_LABEL_BYTES = 4 * 1024 * 1024

@@ -13,8 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from console.daemon_client import DaemonError, DaemonUnavailable
-from console.daemon_link import DaemonLink
+from console.client.daemon_client import DaemonError, DaemonUnavailable
+from console.client.daemon_link import DaemonLink
 
 BUSY_SECONDS = 1.0  # a drive moves tape: live figures every second
 IDLE_SECONDS = 2.0  # nothing moves: every two seconds

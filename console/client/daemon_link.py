@@ -1,6 +1,6 @@
 """The console's asynchronous client of the daemon: HTTP/JSON over its Unix socket, never blocking the UI.
 
-It raises the same errors as the command line's client (console.daemon_client): DaemonError with the
+It raises the same errors as the command line's client (console.client.daemon_client): DaemonError with the
 daemon's one-line reason, DaemonUnavailable when nothing answers. Tests give it an httpx.MockTransport
 serving recorded answers instead of the socket.
 """
@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from console.daemon_client import BASE_URL, USER_HEADER, DaemonError, DaemonUnavailable, _error_of, _user
+from console.client.daemon_client import BASE_URL, USER_HEADER, DaemonError, DaemonUnavailable, _error_of, _user
 
 # httpcore asks sniffio which event loop runs for every lock it makes (several per request). When sniffio is
 # not installed, each ask is a failed import that searches all of sys.path: ~2 ms, a few % of a core at one

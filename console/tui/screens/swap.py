@@ -21,13 +21,13 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from console.daemon_client import DaemonError, DaemonUnavailable
-from console.poller import Snapshot
-from console.rotation import BringBack, PutIn, SwapPlan, TakeOut, check_inserted, plan_from_answer
+from console.client.daemon_client import DaemonError, DaemonUnavailable
+from console.client.poller import Snapshot
+from console.client.swap_list import BringBack, PutIn, SwapPlan, TakeOut, check_inserted, plan_from_answer
 from widgets.big_text import BigText
 
 if TYPE_CHECKING:
-    from console.app import TapeConsoleApp
+    from console.tui.app import TapeConsoleApp
 
 Json = dict[str, Any]
 

@@ -26,10 +26,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from console.engine.vhd import VhdReader, bitmap_size, vhd_timestamp
-from console.xosim.brotli_store import brotli_store
-from console.xosim.inventory import Inventory, InventoryOptions
-from console.xosim.vhdgen import Disk, Layer, VhdImage, raw_chunks
+from console.demo.xo_simulator.brotli_store import brotli_store
+from console.demo.xo_simulator.inventory import Inventory, InventoryOptions
+from console.demo.xo_simulator.vhdgen import Disk, Layer, VhdImage, raw_chunks
+from console.engine.tapeformat.vhd import VhdReader, bitmap_size, vhd_timestamp
 
 BACKUP_DIR = "xo-vm-backups"
 Compression = Literal["brotli", "none"]

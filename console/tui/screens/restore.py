@@ -26,21 +26,21 @@ from textual.timer import Timer
 from textual.widgets import ContentSwitcher, Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from console import restore_plan
-from console import restore_request as ask
-from console.daemon_client import DaemonError, DaemonUnavailable
-from console.messages import SetsLoaded
-from console.poller import Snapshot
-from console.restore_follow import finished
-from console.restore_plan import Night, TapeNeed, Target
-from console.rotation import PutIn, SwapPlan
-from console.screens.swap import SwapScreen
-from console.widgets.restore_run import RestoreRunPanel, refusal
+from console.client import restore_plan
+from console.client import restore_request as ask
+from console.client.daemon_client import DaemonError, DaemonUnavailable
+from console.client.poller import Snapshot
+from console.client.restore_follow import finished
+from console.client.restore_plan import Night, TapeNeed, Target
+from console.client.swap_list import PutIn, SwapPlan
+from console.tui.messages import SetsLoaded
+from console.tui.screens.swap import SwapScreen
 from widgets import units
 from widgets.confirm import ConfirmScreen
+from widgets.restore_run import RestoreRunPanel, refusal
 
 if TYPE_CHECKING:
-    from console.app import TapeConsoleApp
+    from console.tui.app import TapeConsoleApp
 
 Json = dict[str, Any]
 STEP_NAMES = ("1 What", "2 Night", "3 Tapes", "4 Where to", "5 Restore", "6 Result")

@@ -15,10 +15,10 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from console.engine.vhd import vhd_timestamp
-from console.xosim.faults import Fault, FaultTable
-from console.xosim.inventory import Inventory, InventoryOptions
-from console.xosim.vhdgen import VhdImage
+from console.demo.xo_simulator.faults import Fault, FaultTable
+from console.demo.xo_simulator.inventory import Inventory, InventoryOptions
+from console.demo.xo_simulator.vhdgen import VhdImage
+from console.engine.tapeformat.vhd import vhd_timestamp
 
 DEFAULT_USER = "admin@admin.net"
 DEFAULT_PASSWORD = "admin"

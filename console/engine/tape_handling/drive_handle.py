@@ -9,9 +9,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from console.engine.config import DriveConfig
-from console.engine.daemon.errors import Refused
+from console.config.model import DriveConfig
 from console.engine.drives.base import Drive, DriveError
+from console.engine.refusals import Refused
 
 
 @dataclass
