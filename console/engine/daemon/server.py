@@ -19,11 +19,11 @@ import uvicorn
 from console.config.errors import ConfigError, find_line
 from console.config.model import Config
 from console.engine.daemon.api import build_app
-from console.engine.daemon.api_plan import planner_for
-from console.engine.daemon.api_rotation import swap_list
 from console.engine.daemon.config_audit import audit_config_change
 from console.engine.daemon.events import EventLog
 from console.engine.daemon.peer import PeerCredH11Protocol
+from console.engine.daemon.routes.plan import planner_for
+from console.engine.daemon.routes.rotation import swap_list
 from console.engine.daemon.service import TapeService
 from console.engine.jobs.schedule import Scheduler
 from console.engine.jobs.sources import JobSources, XoConnector

@@ -1,6 +1,6 @@
 """What the swap list and the jobs' next tapes are worked out from: one consistent picture of the site.
 
-The daemon builds it from its inventory, drives, runs and running restores (daemon/api_rotation.py);
+The daemon builds it from its inventory, drives, runs and running restores (daemon/routes/rotation.py);
 tests build it from an Inventory with a controlled clock. Nothing here touches a drive.
 """
 

@@ -1,4 +1,4 @@
-"""The capacity plan (/v1/plan), served beside the main routes of api.py.
+"""The capacity plan (/v1/plan), mounted by api.py beside the core routes.
 
 GET /v1/plan[?fresh=1]   every job: tonight's estimate and its basis, the tape it gets and the room on it,
                          the verdict, the nights of history, the forecast and the changes that would help.
@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from console.engine.daemon.routes.requests import PREFIX, answering_errors
 from console.engine.daemon.service import TapeService
 from console.engine.planning.plan import Planner
 from console.engine.refusals import BadRequest
@@ -52,7 +53,6 @@ class PlanCache:
 
 
 def plan_routes(service: TapeService) -> list[Route]:
-    from console.engine.daemon import api as base  # the main API's error wrapper (api.py imports this module)
 
     planner = planner_for(service)
     cache = PlanCache(planner.plan)
@@ -63,4 +63,4 @@ def plan_routes(service: TapeService) -> list[Route]:
             raise BadRequest("fresh must be 0 or 1")
         return JSONResponse(await run_in_threadpool(cache.get, fresh == "1"))
 
-    return [Route("/v1/plan", base._errors(plan))]
+    return [Route(f"{PREFIX}/plan", answering_errors(plan))]

@@ -1,4 +1,4 @@
-"""The API of restores, verifies and scans (/v1/...), served beside the main routes of api.py.
+"""The API of restores, verifies and scans (/v1/...), mounted by api.py beside the core routes.
 
 GET  /v1/find?pattern=&vm=&vdi=&night=&limit=   VM disks and files that can be restored
 POST /v1/restore-plan      {set, to | to_xo, members?, force?, drive?}   the tapes needed, in order
@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from console.engine.daemon.routes.requests import PREFIX, answering_errors, field, json_body, user_of
 from console.engine.daemon.service import TapeService
 from console.engine.refusals import BadRequest
 from console.engine.restore.find import DEFAULT_LIMIT
@@ -24,8 +25,6 @@ from console.engine.restore.plan import RestoreRequest
 
 
 def restore_routes(service: TapeService, manager: RestoreManager) -> list[Route]:
-    # The main API's request helpers; imported here because api.py imports this module to add these routes.
-    from console.engine.daemon import api as base
 
     async def find(request: Request) -> Response:
         query = request.query_params
@@ -39,25 +38,25 @@ def restore_routes(service: TapeService, manager: RestoreManager) -> list[Route]
         return JSONResponse(result)
 
     async def plan(request: Request) -> Response:
-        wanted = RestoreRequest.from_json(await base._json_body(request))
+        wanted = RestoreRequest.from_json(await json_body(request))
         return JSONResponse(await run_in_threadpool(manager.plan, wanted))
 
     async def restore(request: Request) -> Response:
-        wanted = RestoreRequest.from_json(await base._json_body(request))
-        result = await run_in_threadpool(manager.start_restore, wanted, base._user(request))
+        wanted = RestoreRequest.from_json(await json_body(request))
+        result = await run_in_threadpool(manager.start_restore, wanted, user_of(request))
         return JSONResponse(result, status_code=202)
 
     async def verify(request: Request) -> Response:
-        body = await base._json_body(request)
+        body = await json_body(request)
         result = await run_in_threadpool(
-            manager.start_verify, base._field(body, "tape", str), base._field(body, "set", int, required=False),
-            base._user(request), base._field(body, "drive", str, required=False),
+            manager.start_verify, field(body, "tape", str), field(body, "set", int, required=False),
+            user_of(request), field(body, "drive", str, required=False),
         )
         return JSONResponse(result, status_code=202)
 
     async def scan(request: Request) -> Response:
         slot = service.slot(request.path_params["name"])
-        result = await run_in_threadpool(manager.start_scan, slot.name, base._user(request))
+        result = await run_in_threadpool(manager.start_scan, slot.name, user_of(request))
         return JSONResponse(result, status_code=202)
 
     async def runs(request: Request) -> Response:
@@ -67,17 +66,17 @@ def restore_routes(service: TapeService, manager: RestoreManager) -> list[Route]
         return JSONResponse(await run_in_threadpool(manager.get, request.path_params["id"]))
 
     async def cancel(request: Request) -> Response:
-        result = await run_in_threadpool(manager.cancel, request.path_params["id"], base._user(request))
+        result = await run_in_threadpool(manager.cancel, request.path_params["id"], user_of(request))
         return JSONResponse(result)
 
-    v = f"/{base.API_VERSION}"
+    v = PREFIX
     return [
-        Route(f"{v}/find", base._errors(find)),
-        Route(f"{v}/restore-plan", base._errors(plan), methods=["POST"]),
-        Route(f"{v}/restores", base._errors(restore), methods=["POST"]),
-        Route(f"{v}/restores", base._errors(runs), methods=["GET"]),
-        Route(f"{v}/restores/{{id:int}}", base._errors(run)),
-        Route(f"{v}/restores/{{id:int}}/cancel", base._errors(cancel), methods=["POST"]),
-        Route(f"{v}/verify", base._errors(verify), methods=["POST"]),
-        Route(f"{v}/drives/{{name}}/scan", base._errors(scan), methods=["POST"]),
+        Route(f"{v}/find", answering_errors(find)),
+        Route(f"{v}/restore-plan", answering_errors(plan), methods=["POST"]),
+        Route(f"{v}/restores", answering_errors(restore), methods=["POST"]),
+        Route(f"{v}/restores", answering_errors(runs), methods=["GET"]),
+        Route(f"{v}/restores/{{id:int}}", answering_errors(run)),
+        Route(f"{v}/restores/{{id:int}}/cancel", answering_errors(cancel), methods=["POST"]),
+        Route(f"{v}/verify", answering_errors(verify), methods=["POST"]),
+        Route(f"{v}/drives/{{name}}/scan", answering_errors(scan), methods=["POST"]),
     ]

@@ -1,4 +1,4 @@
-"""The API of tape rotation (/v1/...), served beside the main routes of api.py.
+"""The API of tape rotation (/v1/...), mounted by api.py beside the core routes.
 
 GET  /v1/swap-list                 the morning swap list: take out, put in, recall (bring back), notes
 POST /v1/swaps                     {barcode, drive, direction: out|in|back, verdict, found?, vault?}: a confirmed
@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from console.engine.daemon.routes.requests import PREFIX, answering_errors, field, json_body, user_of
 from console.engine.daemon.service import TapeService
 from console.engine.rotation.inputs import SiteNow
 from console.engine.rotation.next_tape import next_tape
@@ -67,32 +68,30 @@ def job_rows(service: TapeService) -> list[Json]:
 
 
 def rotation_routes(service: TapeService) -> list[Route]:
-    # The main API's request helpers; imported here because api.py imports this module to add these routes.
-    from console.engine.daemon import api as base
 
     async def get_swap_list(request: Request) -> Response:
         return JSONResponse(await run_in_threadpool(swap_list, service))
 
     async def post_swap(request: Request) -> Response:
-        body = await base._json_body(request)
+        body = await json_body(request)
         result = await run_in_threadpool(record_swap, service.inventory, list(service.slots), body,
-                                         base._user(request))
+                                         user_of(request))
         return JSONResponse(result)
 
     async def post_status(request: Request) -> Response:
-        body = await base._json_body(request)
-        status = base._field(body, "status", str)
+        body = await json_body(request)
+        status = field(body, "status", str)
 
         def mark() -> Json:
-            tape = mark_tape(service.inventory, request.path_params["barcode"], status, base._user(request),
+            tape = mark_tape(service.inventory, request.path_params["barcode"], status, user_of(request),
                              busy_drives(service))
             return with_state([tape], service.inventory.pools(), service.inventory.clock().date())[0]
 
         return JSONResponse(await run_in_threadpool(mark))
 
-    v = f"/{base.API_VERSION}"
+    v = PREFIX
     return [
-        Route(f"{v}/swap-list", base._errors(get_swap_list)),
-        Route(f"{v}/swaps", base._errors(post_swap), methods=["POST"]),
-        Route(f"{v}/tapes/{{barcode}}/status", base._errors(post_status), methods=["POST"]),
+        Route(f"{v}/swap-list", answering_errors(get_swap_list)),
+        Route(f"{v}/swaps", answering_errors(post_swap), methods=["POST"]),
+        Route(f"{v}/tapes/{{barcode}}/status", answering_errors(post_status), methods=["POST"]),
     ]
