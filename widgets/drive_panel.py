@@ -13,7 +13,7 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Static
 
-from widgets import units
+from console.wire import units
 from widgets.rate_graph import RateGraph
 
 Json = dict[str, Any]

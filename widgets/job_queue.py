@@ -13,7 +13,7 @@ from rich.text import Text
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist
 
-from widgets import units
+from console.wire import units
 
 Json = dict[str, Any]
 COLUMNS = ("run", "job", "drive", "state", "progress", "rate", "ETA", "tape", "when", "note")

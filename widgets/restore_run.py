@@ -9,7 +9,7 @@ read every sha256 (the files asked for came out before the archive's end) it can
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
 from textual import work
 from textual.app import ComposeResult
@@ -21,9 +21,7 @@ from console.client import restore_follow as follow
 from console.client.daemon_client import DaemonError, DaemonUnavailable
 from console.client.restore_request import command
 from widgets.big_text import BigText
-
-if TYPE_CHECKING:
-    from console.tui.app import TapeConsoleApp
+from widgets.console_host import ConsoleHost, host_of
 
 Json = dict[str, Any]
 POLL_SECONDS = 1.0
@@ -81,8 +79,8 @@ class RestoreRunPanel(VerticalScroll, can_focus=True):
         self.problem: str | None = None
 
     @property
-    def console(self) -> TapeConsoleApp:
-        return cast("TapeConsoleApp", self.app)
+    def console(self) -> ConsoleHost:
+        return host_of(self.app)
 
     def compose(self) -> ComposeResult:
         yield Static("", id="run-title", markup=False)

@@ -7,7 +7,7 @@ from typing import Any
 from textual.content import Content
 from textual.widgets import Static
 
-from widgets import units
+from console.wire import units
 
 
 def system_line(system: dict[str, Any] | None, health: dict[str, Any] | None, error: str | None) -> Content:

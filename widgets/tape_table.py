@@ -16,7 +16,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Select, Static
 from textual.widgets.data_table import CellDoesNotExist
 
-from widgets import units
+from console.wire import units
 
 Json = dict[str, Any]
 COLUMNS = ("barcode", "pool", "status", "location", "used", "expires", "label", "written")

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from console.cli import render
-from console.cli.main import CommandFailed
+from console.cli.failures import CommandFailed
 from console.client.daemon_client import connect
 from console.config.model import Config
 from console.engine.inventory.audit_log import inventory_beside, recorded_tip_in_file, verify_log

@@ -17,22 +17,13 @@ from typing import Any
 
 from console.cli import render
 from console.cli.console_commands import CONSOLE_COMMANDS, add_console_commands
+from console.cli.failures import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CommandFailed
 from console.cli.plan_command import PLAN_COMMANDS, add_plan_command
 from console.cli.restore_commands import RESTORE_COMMANDS, add_restore_commands
 from console.cli.rotation_commands import ROTATION_COMMANDS, add_rotation_commands, cmd_jobs
 from console.client.daemon_client import DaemonClient, DaemonError, DaemonUnavailable, connect, start_daemon
 from console.config.errors import ConfigError
 from console.config.model import Config, load_config, resolve_config_path
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-
-
-class CommandFailed(Exception):
-    """A command failed for a reason already worded for the operator."""
-
-    def __init__(self, message: str, code: int = EXIT_FAILED) -> None:
-        super().__init__(message)
-        self.code = code
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -7,7 +7,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from widgets.units import size  # one way to write sizes, in the CLI and the console alike (no textual inside)
+from console.wire.units import size  # one way to write sizes, in the CLI and the console alike (no textual inside)
 
 _console = Console(highlight=False)
 

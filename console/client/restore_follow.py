@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from console.engine.restore.progress import FINISHED
-from widgets import units
+from console.wire import units
 
 Json = dict[str, Any]
 EARLY_STOP = "the rest of the archive was not read"  # the daemon's note when every file asked for was out

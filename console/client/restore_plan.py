@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from console.engine.drives.base import drive_can_read
-from widgets.units import short_name
+from console.wire.lto import drive_can_read
+from console.wire.units import short_name
 
 Json = dict[str, Any]
 RESTORABLE = ("complete", "incomplete", "failed", "cancelled")  # a failed set keeps the members it finished

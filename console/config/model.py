@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from console.config.errors import ConfigError, find_line
-from console.engine.drives.base import GENERATIONS, drive_can_write
+from console.wire.lto import GENERATIONS, drive_can_write, generation_of_barcode
 
 BARCODE = re.compile(r"^[A-Z0-9]{6}L[3-9]$")
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
@@ -232,11 +232,6 @@ def _block_size(value: int) -> str | None:
     if value < 512 or value % 512 or value > 16 * MIB:
         return f"must be a multiple of 512 between 512 and {16 * MIB}, got {value}"
     return None
-
-
-def generation_of_barcode(barcode: str) -> str:
-    """LTO barcode convention: six characters then L and the generation digit (DEM001L5 -> LTO-5)."""
-    return f"LTO-{barcode[-1]}"
 
 
 def _load_daemon(r: _Reader, raw: dict[str, Any]) -> DaemonConfig:

@@ -9,17 +9,17 @@ an ActionFinished message: the daemon's one-line reason when it refused, never a
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
+
+from textual.app import App
 
 from console.client.daemon_client import DaemonError, DaemonUnavailable
 from console.client.poller import ACTIVE, Snapshot
 from console.tui.messages import ActionFinished
 from console.tui.screens.label_form import LabelForm
 from widgets.confirm import ConfirmScreen
+from widgets.console_host import host_of
 from widgets.picker import PickerScreen
-
-if TYPE_CHECKING:
-    from console.tui.app import TapeConsoleApp
 
 Json = dict[str, Any]
 T = TypeVar("T")
@@ -53,12 +53,15 @@ def generation_number(generation: str | None) -> int:
 
 
 class Operator:
-    def __init__(self, app: TapeConsoleApp) -> None:
+    """The operator's actions: pick, confirm, ask the daemon, tell the outcome (ActionFinished)."""
+
+    def __init__(self, app: App[Any]) -> None:
         self.app = app
+        self.host = host_of(app)
 
     @property
     def snapshot(self) -> Snapshot:
-        return self.app.snapshot
+        return self.host.snapshot
 
     # ---- helpers
     def tell(self, action: str, text: str, ok: bool = True) -> None:
@@ -85,7 +88,7 @@ class Operator:
         """The drive named, else the focused drive panel, else the only candidate, else ask."""
         if wanted:
             return wanted
-        focused = self.app.focused_drive()
+        focused = self.host.focused_drive()
         if focused:
             return focused
         if not candidates:
@@ -105,10 +108,10 @@ class Operator:
                 return
             choices = [(j["name"], f"{j['name']} → drive {j['drive']} · pool {j['pool']} · {j['source']}"
                         + (f" · running (run {j['running']})" if j.get("running") else "")) for j in jobs]
-            name = await self.pick("Run which job now?", choices, chosen=self.app.selected_job())
+            name = await self.pick("Run which job now?", choices, chosen=self.host.selected_job())
             if name is None:
                 return
-        run = await self.call(f"run {name}", self.app.link.post(f"/jobs/{name}/run"))
+        run = await self.call(f"run {name}", self.host.link.post(f"/jobs/{name}/run"))
         if run is not None:
             self.tell("run", f"{name}: started run {run['id']} on drive {run['drive']}")
 
@@ -116,7 +119,7 @@ class Operator:
         active = self.snapshot.active_runs()
         run = next((r for r in active if r["id"] == run_id), None) if run_id is not None else None
         if run is None:
-            selected = self.app.selected_run()
+            selected = self.host.selected_run()
             if selected is not None and selected.get("state") in ACTIVE:
                 run = selected
             elif len(active) == 1:
@@ -137,7 +140,7 @@ class Operator:
                 "the sets already complete stay restorable.")
         if not await self.confirm(f"Cancel {run['job']} writing {tape}?", body, yes="Cancel the job"):
             return
-        done = await self.call(f"cancel run {run['id']}", self.app.link.post(f"/runs/{run['id']}/cancel"))
+        done = await self.call(f"cancel run {run['id']}", self.host.link.post(f"/runs/{run['id']}/cancel"))
         if done is not None:
             self.tell("cancel", f"{run['job']}: cancel requested for run {run['id']} (tape {tape})")
 
@@ -153,7 +156,7 @@ class Operator:
                 refused.append(f"{job['name']} already runs")
                 continue
             try:
-                run = await self.app.link.post(f"/jobs/{job['name']}/run")
+                run = await self.host.link.post(f"/jobs/{job['name']}/run")
             except (DaemonError, DaemonUnavailable) as exc:
                 refused.append(f"{job['name']}: {exc}")
                 continue
@@ -172,7 +175,7 @@ class Operator:
         name = await self.choose_drive("eject", loaded, drive)
         if name is None:
             return
-        result = await self.call(f"eject {name}", self.app.link.post(f"/drives/{name}/eject"))
+        result = await self.call(f"eject {name}", self.host.link.post(f"/drives/{name}/eject"))
         if result is not None:
             self.tell("eject", f"{name}: ejected {result.get('ejected') or 'the tape'}")
 
@@ -181,7 +184,7 @@ class Operator:
         name = await self.choose_drive("rewind", loaded, drive)
         if name is None:
             return
-        if await self.call(f"rewind {name}", self.app.link.post(f"/drives/{name}/rewind")) is not None:
+        if await self.call(f"rewind {name}", self.host.link.post(f"/drives/{name}/rewind")) is not None:
             self.tell("rewind", f"{name}: rewound")
 
     def shelf_choices(self, drive: Json | None) -> list[tuple[str, str]]:
@@ -197,7 +200,7 @@ class Operator:
         if name is None:
             return
         if barcode is None:
-            selected = self.app.selected_tape()
+            selected = self.host.selected_tape()
             chosen = selected["barcode"] if selected and selected.get("location") == "shelf" else None
             choices = self.shelf_choices(self.snapshot.drive(name))
             if not choices:
@@ -208,7 +211,7 @@ class Operator:
                 return
         self.tell("load", f"{name}: loading {barcode} and reading its label…")
         result = await self.call(f"load {barcode} into {name}",
-                                 self.app.link.post(f"/drives/{name}/load", {"barcode": barcode}))
+                                 self.host.link.post(f"/drives/{name}/load", {"barcode": barcode}))
         if result is not None:
             what = (f"label {result['label']} (pool {result.get('pool')})" if result.get("label")
                     else "blank" if result.get("blank") else "no tapeconsole label")
@@ -239,7 +242,7 @@ class Operator:
         else:
             candidates = [t for t in self.snapshot.tapes if (t.get("location") or "").startswith("offsite")]
         if barcode is None:
-            selected = self.app.selected_tape()
+            selected = self.host.selected_tape()
             if selected is not None and selected in candidates:
                 barcode = selected["barcode"]
             elif not candidates:
@@ -250,7 +253,7 @@ class Operator:
                 barcode = await self.pick(title, [(t["barcode"], describe_tape(t)) for t in candidates])
                 if barcode is None:
                     return
-        tape = await self.call(f"{where} {barcode}", self.app.link.post(
+        tape = await self.call(f"{where} {barcode}", self.host.link.post(
             f"/tapes/{barcode}/location", {"location": "offsite" if offsite else "shelf"}))
         if tape is not None:
             name = tape.get("label") or "unlabelled"
@@ -261,7 +264,7 @@ class Operator:
         candidates = [t for t in self.snapshot.tapes if t.get("label") and t.get("location") != "offsite"
                       and not (t.get("location") or "").startswith("offsite")]
         if barcode is None:
-            selected = self.app.selected_tape()
+            selected = self.host.selected_tape()
             if selected is not None and selected["barcode"] in {t["barcode"] for t in candidates}:
                 barcode = selected["barcode"]
             elif not candidates:
@@ -273,7 +276,7 @@ class Operator:
                     return
         tape = self.snapshot.tape(barcode)
         label = (tape or {}).get("label") or barcode
-        run = await self.call(f"verify {label}", self.app.link.post("/verify", {"tape": label}))
+        run = await self.call(f"verify {label}", self.host.link.post("/verify", {"tape": label}))
         if run is not None:
             self.tell("verify", f"verify of tape {label} started (run {run.get('id', '?')}): "
                                 f"follow it with tapeconsole verify {label} --wait")

@@ -6,8 +6,8 @@ import copy
 
 from textual.app import App, ComposeResult
 
+from console.wire import units
 from tests.console.fake_daemon import recording
-from widgets import units
 from widgets.big_text import GLYPHS, big_lines
 from widgets.drive_panel import DrivePanel
 from widgets.job_queue import JobQueue

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from console.engine.drives.shelf import NATIVE_CAPACITY, STATE_FILE, Shelf, ShelfError, generation_of
+from console.engine.drives.shelf import STATE_FILE, Shelf, ShelfError, generation_of
+from console.wire.lto import NATIVE_CAPACITY
 
 MiB = 1024 * 1024
 

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from console.engine.inventory.file_index import FileIndex
-from console.engine.sources.files_job import index_key, index_path
+from console.engine.jobs.files_job import index_key, index_path
 from tests.jobs.conftest import extract, make_tree
 
 

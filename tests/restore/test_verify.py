@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from console.engine.restore.verify import tapes_due, verify_on_schedule
+from console.engine.restore.verify import tapes_due
+from console.engine.restore.verify_schedule import verify_on_schedule
 
 
 def corrupt(image: Path, needle: bytes) -> None:

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from console.config.model import embedded_default_path, load_config
+from console.engine.retention import tape_state, with_state
 from console.engine.rotation.next_tape import next_tape
-from console.engine.rotation.states import tape_state, with_state
 from console.engine.rotation.swap_list import SwapList, build_swap_list
 from tests.console.fake_daemon import recording
 from tests.rotation.recorded import site_from

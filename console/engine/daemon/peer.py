@@ -10,23 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import pwd
 import socket
 import struct
 from typing import Any
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from console.engine.unix_users import user_name
+
 PEER_KEY = "tapeconsole.peer"
 _CRED = struct.Struct("3i")  # struct ucred: pid, uid, gid
 log = logging.getLogger("tapeconsole.daemon")
-
-
-def user_name(uid: int) -> str:
-    try:
-        return pwd.getpwuid(uid).pw_name
-    except KeyError:
-        return f"uid {uid}"
 
 
 def peer_of(sock: socket.socket | None) -> dict[str, Any] | None:

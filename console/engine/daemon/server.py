@@ -189,7 +189,7 @@ class DaemonExtras:
     def _scheduled_verify(self, service: TapeService) -> None:
         verify = self.config.verify
         assert verify is not None
-        from console.engine.restore.verify import verify_on_schedule
+        from console.engine.restore.verify_schedule import verify_on_schedule
 
         try:
             for run in verify_on_schedule(service.restores, pool=verify.pool, tapes=verify.tapes):

@@ -17,10 +17,11 @@ from console.engine.inventory import Inventory
 from console.engine.jobs.manager import EventHook, JobManager, MemberBuilder
 from console.engine.refusals import BadRequest, NotFound, Refused
 from console.engine.restore.manager import RestoreManager
-from console.engine.rotation.states import with_state
+from console.engine.retention import with_state
 from console.engine.tape_handling import tape_ops
 from console.engine.tape_handling.drive_handle import DriveSlot, LoadedTape
 from console.engine.tapeformat.label import TapeLabel, check_label_text
+from console.wire.lto import NATIVE_CAPACITY
 
 log = logging.getLogger("tapeconsole.daemon")
 SHORT_WAIT = 15.0  # an operator's operation waits this long for a short one (identifying a tape) to end
@@ -186,10 +187,9 @@ class TapeService:
 
     def _capacity_for(self, generation: str) -> int:
         """Native capacity of a cartridge (a virtual shelf's own, scaled-down figure when it has one)."""
-        native = {"LTO-3": 400, "LTO-4": 800, "LTO-5": 1500, "LTO-6": 2500, "LTO-7": 6000, "LTO-8": 12000}
         if self.config.shelf and generation in self.config.shelf.capacity_bytes:
             return self.config.shelf.capacity_bytes[generation]
-        return native[generation] * 1000**3
+        return NATIVE_CAPACITY[generation]
 
     def eject(self, drive_name: str, user: str) -> dict[str, Any]:
         slot = self.slot(drive_name)

@@ -4,7 +4,6 @@ The real st backend lives in its own module and is imported only where a real dr
 """
 
 from console.engine.drives.base import (
-    GENERATIONS,
     BlankTape,
     Drive,
     DriveBusy,
@@ -17,16 +16,12 @@ from console.engine.drives.base import (
     NoTape,
     NotSupported,
     WriteProtected,
-    drive_can_read,
-    drive_can_write,
-    generation_number,
 )
 from console.engine.drives.shelf import CartridgeInfo, Shelf, ShelfError, generation_of
 from console.engine.drives.speed import SpeedModel
 from console.engine.drives.virtual import VirtualDrive
 
 __all__ = [
-    "GENERATIONS",
     "BlankTape",
     "CartridgeInfo",
     "Drive",
@@ -44,8 +39,5 @@ __all__ = [
     "SpeedModel",
     "VirtualDrive",
     "WriteProtected",
-    "drive_can_read",
-    "drive_can_write",
-    "generation_number",
     "generation_of",
 ]

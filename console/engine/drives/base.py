@@ -10,28 +10,6 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass
 
-GENERATIONS = ("LTO-3", "LTO-4", "LTO-5", "LTO-6", "LTO-7", "LTO-8")
-
-
-def generation_number(generation: str) -> int:
-    """'LTO-5' -> 5."""
-    if generation not in GENERATIONS:
-        raise ValueError(f"unknown generation {generation!r}")
-    return int(generation.split("-")[1])
-
-
-def drive_can_read(drive_generation: str, media_generation: str) -> bool:
-    """An LTO drive reads its own generation and two back (LTO-8 only one back)."""
-    d, m = generation_number(drive_generation), generation_number(media_generation)
-    back = 1 if d >= 8 else 2
-    return d - back <= m <= d
-
-
-def drive_can_write(drive_generation: str, media_generation: str) -> bool:
-    """An LTO drive writes its own generation and one back."""
-    d, m = generation_number(drive_generation), generation_number(media_generation)
-    return d - 1 <= m <= d
-
 
 class DriveError(Exception):
     """Base of every error a drive reports; str() is a one-line reason."""

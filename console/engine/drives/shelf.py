@@ -22,21 +22,14 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from console.engine.drives.base import GENERATIONS, DriveError
+from console.engine.drives.base import DriveError
 from console.engine.durable import fsync_folder
+from console.wire.lto import GENERATIONS, NATIVE_CAPACITY
 
 GB = 1000**3
 GiB = 1024**3
 
 # Native (uncompressed) capacity per generation, the default size of a new cartridge.
-NATIVE_CAPACITY: dict[str, int] = {
-    "LTO-3": 400 * GB,
-    "LTO-4": 800 * GB,
-    "LTO-5": 1500 * GB,
-    "LTO-6": 2500 * GB,
-    "LTO-7": 6000 * GB,
-    "LTO-8": 12000 * GB,
-}
 
 _BARCODE = re.compile(r"[A-Z0-9]{6}L([0-9])")
 STATE_FILE = "shelf-state.json"

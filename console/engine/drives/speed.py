@@ -24,14 +24,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from console.wire.lto import GENERATION_RATES
+
 MB = 1000**2
 MiB = 1024**2
 
-# Native rate and speed-matching floor per generation (shared/reference/st-and-lto.md, bytes/s).
-GENERATION_RATES: dict[str, tuple[float, float]] = {
-    "LTO-4": (120 * MB, 40 * MB),
-    "LTO-5": (140 * MB, 47 * MB),
-}
 
 START_FILL = 0.5  # a stopped drive starts when its buffer is this full; below it, it runs at the floor rate
 FULL_SPEED_FILL = 0.75  # from this fill on, the drive runs at its native rate

@@ -50,12 +50,10 @@ from console.engine.drives.base import (
     MediaIncompatible,
     NoTape,
     WriteProtected,
-    drive_can_read,
-    drive_can_write,
-    generation_number,
 )
 from console.engine.drives.shelf import CartridgeInfo, Shelf
 from console.engine.drives.speed import SpeedModel
+from console.wire.lto import drive_can_read, drive_can_write, generation_number
 
 MAX_BLOCK_BYTES = 8 * 1024 * 1024  # the largest block an LTO drive takes
 

@@ -17,7 +17,7 @@ from tinydb import Query, TinyDB
 from console.config.model import PoolConfig
 from console.engine.inventory.audit_log import AuditLog, VerifyResult, flat
 from console.engine.inventory.storage import AtomicJSONStorage
-from console.engine.rotation.states import expiry, is_kept
+from console.engine.retention import expiry, is_kept
 
 TAPE_STATUSES = ("blank", "writable", "full", "damaged", "retired")
 

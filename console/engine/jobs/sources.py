@@ -39,7 +39,7 @@ class JobSources:
         if job.source == "xo":
             return xo_members(self.xo_client(), job)
         if job.source == "files":
-            from console.engine.sources.files_job import files_members
+            from console.engine.jobs.files_job import files_members
 
             return files_members(job, run, self.config)
         if job.source == "xo_remote":

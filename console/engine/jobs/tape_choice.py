@@ -15,9 +15,9 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from console.engine.drives.base import drive_can_write
 from console.engine.inventory import Inventory
-from console.engine.rotation.states import is_kept
+from console.engine.retention import is_kept
+from console.wire.lto import drive_can_write
 
 Json = dict[str, Any]
 

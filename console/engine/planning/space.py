@@ -22,11 +22,11 @@ from console.config.model import DriveConfig, JobConfig
 from console.engine.inventory import Inventory
 from console.engine.jobs.tape_choice import TapeChoice, describe_need, first_choice, rank
 from console.engine.planning.words import plural, size
-from console.engine.rotation.states import is_kept
+from console.engine.retention import is_kept
+from console.wire.lto import NATIVE_CAPACITY
 
 TIGHT = 0.9  # above this share of the room a run is "tight"
 FREEING_NIGHTS = 7  # tapes whose retention ends within this many nights are counted as coming
-NATIVE_BYTES = {"LTO-3": 400, "LTO-4": 800, "LTO-5": 1500, "LTO-6": 2500, "LTO-7": 6000, "LTO-8": 12000}
 
 
 def early_warning_reserve(tape: dict[str, Any]) -> int:
@@ -45,7 +45,7 @@ def typical_tape(inventory: Inventory, generation: str) -> dict[str, Any]:
     the native capacity when the inventory has none."""
     tapes = [t for t in inventory.tapes() if t["generation"] == generation and t.get("capacity")]
     if not tapes:
-        return {"capacity": NATIVE_BYTES[generation] * 1000**3}
+        return {"capacity": NATIVE_CAPACITY[generation]}
     caps = [int(t["capacity"]) for t in tapes]
     capacity = max(set(caps), key=lambda c: (caps.count(c), c))
     same = next(t for t in tapes if int(t["capacity"]) == capacity)

@@ -18,11 +18,11 @@ import zlib
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
-from console.engine.daemon.peer import user_name
 from console.engine.refusals import BadRequest, Refused
 from console.engine.restore.catalog import Member, Piece
 from console.engine.restore.pipe import ChunkPipe, Gunzip, PipeFailed
 from console.engine.restore.sink import TargetRefused
+from console.engine.unix_users import user_name
 
 Json = dict[str, Any]
 MAX_LISTED = 200  # replaced or refused paths kept in the result; the counts are always whole

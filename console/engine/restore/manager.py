@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 from console.config.model import Config
 from console.engine.drives.base import Drive, DriveError
-from console.engine.drives.shelf import NATIVE_CAPACITY
 from console.engine.inventory import Inventory, InventoryError
 from console.engine.inventory.file_index import FileIndex
+from console.engine.jobs.files_job import index_path
 from console.engine.refusals import BadRequest, NotFound, Refused
 from console.engine.restore import find as finder
 from console.engine.restore.catalog import night_of, parse_night
@@ -34,9 +34,9 @@ from console.engine.restore.sink import RestoreTarget
 from console.engine.restore.tapes import Autoload, TapeHandler, WantedTape
 from console.engine.restore.to_xo import XoConnect, XoSink, check_sr
 from console.engine.restore.verify import VerifyRunner, live_sets
-from console.engine.sources.files_job import index_path
 from console.engine.sources.xo_client import XoError
 from console.engine.tape_handling.drive_handle import DriveSlot
+from console.wire.lto import NATIVE_CAPACITY
 
 if TYPE_CHECKING:
     from console.engine.jobs.manager import JobManager

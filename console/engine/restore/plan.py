@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from console.config.model import Config
-from console.engine.drives.base import drive_can_read
 from console.engine.inventory import Inventory
 from console.engine.refusals import BadRequest, NotFound, Refused
 from console.engine.restore.catalog import (
@@ -29,6 +28,7 @@ from console.engine.restore.catalog import (
 )
 from console.engine.restore.to_xo import is_disk, xo_problem
 from console.engine.tape_handling.drive_handle import DriveSlot
+from console.wire.lto import drive_can_read
 
 Json = dict[str, Any]
 

@@ -2,8 +2,8 @@
 the inventory, and give one verdict per set: intact, damaged (what differs) or unreadable (where reading
 stopped). The verdict is kept on the set in the inventory.
 
-`verify_on_schedule()` is what the scheduler calls: the tapes verified longest ago (never first), one
-after the other.
+`tapes_due()` orders the tapes for a scheduled verify (verify_schedule.py): the ones verified longest ago
+(never first).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from console.engine.drives.base import Drive, DriveError
 from console.engine.inventory import Inventory
@@ -22,9 +22,6 @@ from console.engine.restore.progress import TapeRun
 from console.engine.restore.reader import TapeReader
 from console.engine.restore.tapes import TapeHandler, WantedTape
 from console.engine.tapeformat.tarset import MANIFEST_NAME, ChecksumError, TarSetError, TarSetReader
-
-if TYPE_CHECKING:
-    from console.engine.restore.manager import RestoreManager
 
 Json = dict[str, Any]
 MAX_LISTED = 50
@@ -157,15 +154,3 @@ def tapes_due(inventory: Inventory, *, pool: str | None = None, loaded_only: boo
         oldest = min(s.get("verified") or "" for s in sets)
         due.append((oldest, tape.get("last_written") or "", tape))
     return [tape for _, _, tape in sorted(due, key=lambda d: (d[0], d[1]))]
-
-
-def verify_on_schedule(manager: RestoreManager, *, pool: str | None = None, tapes: int = 1,
-                       user: str = "scheduler", timeout: float | None = None) -> list[Json]:
-    """Verify the `tapes` tapes due first (of `pool`), one after the other; returns each run's snapshot.
-    With real drives (no autoloader) only tapes already in a drive are taken."""
-    results = []
-    for tape in tapes_due(manager.inventory, pool=pool, loaded_only=manager.autoload is None)[:tapes]:
-        started = manager.start_verify(tape["label"], None, user)
-        manager.wait(started["id"], timeout)
-        results.append(manager.get(started["id"]))
-    return results

@@ -14,7 +14,7 @@ from typing import Any
 from console.config.model import Config, JobConfig
 from console.engine.inventory import Inventory
 from console.engine.jobs.tape_choice import TapeChoice, rank
-from console.engine.rotation.states import is_kept
+from console.engine.retention import is_kept
 
 Json = dict[str, Any]
 

@@ -18,9 +18,9 @@ from croniter import croniter
 
 from console.config.model import JobConfig
 from console.engine.jobs.tape_choice import TapeChoice, first_choice
+from console.engine.retention import expiry, is_kept, vault_of
 from console.engine.rotation.inputs import SiteNow, retention_day
 from console.engine.rotation.next_tape import why_no_tape
-from console.engine.rotation.states import expiry, is_kept, vault_of
 
 Json = dict[str, Any]
 

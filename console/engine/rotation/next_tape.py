@@ -9,10 +9,10 @@ from datetime import date
 from typing import Any
 
 from console.config.model import JobConfig
-from console.engine.drives.base import drive_can_write
 from console.engine.jobs.tape_choice import TapeChoice, first_choice
+from console.engine.retention import expiry, is_kept, vault_of
 from console.engine.rotation.inputs import SiteNow
-from console.engine.rotation.states import expiry, is_kept, vault_of
+from console.wire.lto import drive_can_write
 
 Json = dict[str, Any]
 

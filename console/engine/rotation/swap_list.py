@@ -22,9 +22,9 @@ from typing import Any
 from console.config.model import JobConfig
 from console.engine.jobs.manager import ACTIVE, FINISHED
 from console.engine.jobs.tape_choice import TapeChoice, first_choice
+from console.engine.retention import WRITTEN, expiry, is_kept, vault_of
 from console.engine.rotation.inputs import SiteNow
 from console.engine.rotation.lookahead import Recall, Shortage, look_ahead
-from console.engine.rotation.states import WRITTEN, expiry, is_kept, vault_of
 
 Json = dict[str, Any]
 

@@ -7,7 +7,7 @@ screen at once. Every widget is fed from one Snapshot per poll and redraws only 
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -16,14 +16,12 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static, Tab, Tabs
 
 from console.client.poller import Snapshot
+from widgets.console_host import ConsoleHost, host_of
 from widgets.drive_panel import DrivePanel
 from widgets.event_log import EventLog
 from widgets.job_queue import JobQueue
 from widgets.system_strip import SystemStrip
 from widgets.tape_table import TapeInventory
-
-if TYPE_CHECKING:
-    from console.tui.app import TapeConsoleApp
 
 Json = dict[str, Any]
 PANES = ("jobs", "tapes", "log")
@@ -61,8 +59,8 @@ class DashboardScreen(Screen[None]):
         self._queue_shown = 0.0
 
     @property
-    def console(self) -> TapeConsoleApp:
-        return cast("TapeConsoleApp", self.app)
+    def console(self) -> ConsoleHost:
+        return host_of(self.app)
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="top-bar"):

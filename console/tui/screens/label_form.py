@@ -5,7 +5,7 @@ duplicate label, another installation's tape) in the form itself.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
 from textual import work
 from textual.app import ComposeResult
@@ -17,9 +17,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 from console.client.daemon_client import DaemonError, DaemonUnavailable
 from console.engine.tapeformat.label import check_label_text
 from widgets.confirm import ConfirmScreen
-
-if TYPE_CHECKING:
-    from console.tui.app import TapeConsoleApp
+from widgets.console_host import ConsoleHost, host_of
 
 Json = dict[str, Any]
 FOREIGN = "FOREIGN"
@@ -60,8 +58,8 @@ class LabelForm(ModalScreen[Json | None]):
         self.needed = old_label_needed(drive)
 
     @property
-    def console(self) -> TapeConsoleApp:
-        return cast("TapeConsoleApp", self.app)
+    def console(self) -> ConsoleHost:
+        return host_of(self.app)
 
     def _pool_choices(self) -> list[tuple[str, str]]:
         media = self.tape.get("generation")

@@ -8,7 +8,7 @@ for it in an async worker, so the console keeps answering while it waits. `r` as
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
 from textual import work
 from textual.app import ComposeResult
@@ -21,9 +21,7 @@ from textual.widgets import Footer, Static
 from console.client.daemon_client import DaemonError, DaemonUnavailable
 from console.engine.planning.words import size
 from widgets.capacity_chart import CapacityChart
-
-if TYPE_CHECKING:
-    from console.tui.app import TapeConsoleApp
+from widgets.console_host import ConsoleHost, host_of
 
 Json = dict[str, Any]
 PLAN_TIMEOUT = 300.0  # the daemon may call XO and walk file trees
@@ -101,8 +99,8 @@ class PlanScreen(Screen[None]):
         self.plan: Json | None = None
 
     @property
-    def console(self) -> TapeConsoleApp:
-        return cast("TapeConsoleApp", self.app)
+    def console(self) -> ConsoleHost:
+        return host_of(self.app)
 
     def compose(self) -> ComposeResult:
         yield Static("Capacity plan: asking the daemon (it estimates every job's source)…", id="plan-title",

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import glob
 import os
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 from urllib.parse import urlencode
 
 from textual import work
@@ -35,12 +35,10 @@ from console.client.restore_plan import Night, TapeNeed, Target
 from console.client.swap_list import PutIn, SwapPlan
 from console.tui.messages import SetsLoaded
 from console.tui.screens.swap import SwapScreen
-from widgets import units
+from console.wire import units
 from widgets.confirm import ConfirmScreen
+from widgets.console_host import ConsoleHost, host_of
 from widgets.restore_run import RestoreRunPanel, refusal
-
-if TYPE_CHECKING:
-    from console.tui.app import TapeConsoleApp
 
 Json = dict[str, Any]
 STEP_NAMES = ("1 What", "2 Night", "3 Tapes", "4 Where to", "5 Restore", "6 Result")
@@ -99,8 +97,8 @@ class RestoreScreen(Screen[None]):
         self._found_running: Json | None = None
 
     @property
-    def console(self) -> TapeConsoleApp:
-        return cast("TapeConsoleApp", self.app)
+    def console(self) -> ConsoleHost:
+        return host_of(self.app)
 
     @property
     def panel(self) -> RestoreRunPanel:

@@ -12,7 +12,7 @@ walkthrough reuses this screen with its own list of tapes to insert.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
 from textual import work
 from textual.app import ComposeResult
@@ -25,9 +25,7 @@ from console.client.daemon_client import DaemonError, DaemonUnavailable
 from console.client.poller import Snapshot
 from console.client.swap_list import BringBack, PutIn, SwapPlan, TakeOut, check_inserted, plan_from_answer
 from widgets.big_text import BigText
-
-if TYPE_CHECKING:
-    from console.tui.app import TapeConsoleApp
+from widgets.console_host import ConsoleHost, host_of
 
 Json = dict[str, Any]
 
@@ -80,8 +78,8 @@ class SwapScreen(Screen[bool]):
         self._busy = False
 
     @property
-    def console(self) -> TapeConsoleApp:
-        return cast("TapeConsoleApp", self.app)
+    def console(self) -> ConsoleHost:
+        return host_of(self.app)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="swap-box"):

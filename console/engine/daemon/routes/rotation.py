@@ -19,9 +19,9 @@ from starlette.routing import Route
 
 from console.engine.daemon.routes.requests import PREFIX, answering_errors, field, json_body, user_of
 from console.engine.daemon.service import TapeService
+from console.engine.retention import with_state
 from console.engine.rotation.inputs import SiteNow
 from console.engine.rotation.next_tape import next_tape
-from console.engine.rotation.states import with_state
 from console.engine.rotation.swap_list import build_swap_list
 from console.engine.rotation.swaps import record_swap
 from console.engine.rotation.tape_status import mark_tape
