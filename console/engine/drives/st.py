@@ -58,9 +58,9 @@ from console.engine.drives.base import (
     NoTape,
     NotSupported,
     WriteProtected,
-    generation_number,
 )
 from console.engine.drives.st_ioctl import Gstat, MtGet, MtOp, StDevice, TapeDevice
+from console.wire.lto import generation_number
 
 # SCSI density codes of LTO media (SSC, MODE SENSE block descriptor) -> generation.
 DENSITY_GENERATIONS: dict[int, str] = {

@@ -13,12 +13,12 @@ from console.engine.drives.base import (
     Drive,
     DriveError,
     DriveIOError,
-    drive_can_write,
 )
 from console.engine.inventory import Inventory
 from console.engine.refusals import Refused
 from console.engine.tape_handling.drive_handle import LoadedTape
 from console.engine.tapeformat.label import LabelError, TapeLabel, build_label_file, parse_label_file
+from console.wire.lto import drive_can_write
 
 MAX_LABEL_BYTES = 4 * 1024 * 1024
 
