@@ -14,14 +14,18 @@ from textual.content import Content
 from textual.widgets import Static
 
 from console.wire import units
+from console.wire.states import DriveState, parse
 from widgets.rate_graph import RateGraph
 
 Json = dict[str, Any]
 Line = tuple[str, dict[str, str]]  # markup with $variables, and their values
-STATE_STYLE = {
-    "writing": "$success", "reading": "$success", "idle": "$foreground-muted", "no-tape": "$foreground-muted",
-    "error": "$error", "labelling": "$warning", "loading": "$accent", "ejecting": "$accent",
-    "identifying": "$accent", "rewinding": "$accent",
+STATE_STYLE: dict[DriveState, str] = {
+    DriveState.WRITING: "$success", DriveState.READING: "$success", DriveState.RESTORING: "$success",
+    DriveState.VERIFYING: "$success", DriveState.SCANNING: "$success",
+    DriveState.IDLE: "$foreground-muted", DriveState.NO_TAPE: "$foreground-muted",
+    DriveState.ERROR: "$error", DriveState.LABELLING: "$warning", DriveState.BUSY: "$warning",
+    DriveState.LOADING: "$accent", DriveState.EJECTING: "$accent", DriveState.IDENTIFYING: "$accent",
+    DriveState.REWINDING: "$accent",
 }
 
 
@@ -127,7 +131,7 @@ class DrivePanel(Vertical, can_focus=True):
         if (title, subtitle) != self._titles:  # a border change redraws the whole panel: only when it changed
             self._titles = (title, subtitle)
             self.border_title = title
-            style = STATE_STYLE.get(state, "$text")
+            style = STATE_STYLE.get(parse(DriveState, state, DriveState.BUSY), "$text")
             self.border_subtitle = Content.from_markup(f"[{style} bold]$state[/]",
                                                        state=drive.get("activity") or state)
         self.rate = self._sample_rate(drive, run, now)

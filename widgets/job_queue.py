@@ -14,10 +14,10 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist
 
 from console.wire import units
+from console.wire.states import ACTIVE
 
 Json = dict[str, Any]
 COLUMNS = ("run", "job", "drive", "state", "progress", "rate", "ETA", "tape", "when", "note")
-ACTIVE = ("running", "waiting-for-tape", "queued")  # in queue order
 STATE_STYLE = {"running": "bold green", "waiting-for-tape": "bold yellow", "queued": "cyan", "scheduled": "dim",
                "idle": "dim", "done": "", "failed": "bold red", "cancelled": "yellow", "interrupted": "yellow"}
 STATE_WORDS = {"waiting-for-tape": "waiting for tape"}

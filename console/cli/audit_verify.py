@@ -16,10 +16,13 @@ from console.cli import render
 from console.cli.failures import CommandFailed
 from console.client.daemon_client import connect
 from console.config.model import Config
-from console.engine.inventory.audit_log import inventory_beside, recorded_tip_in_file, verify_log
 
 
 def verify_file(path: Path) -> dict[str, Any]:
+    """Check a copy of the log without a daemon: the engine's own check, run in this process (loaded only here,
+    so the CLI stays a thin client everywhere else)."""
+    from console.engine.inventory.audit_log import inventory_beside, recorded_tip_in_file, verify_log
+
     if not path.is_file():
         raise CommandFailed(f"{path}: no such file")
     beside = inventory_beside(path)

@@ -10,9 +10,9 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 
 from console.client.daemon_client import DaemonClient
+from console.wire.states import FINISHED
 
 POLL_SECONDS = 0.5
-FINISHED = ("done", "failed", "cancelled", "interrupted")
 
 
 def follow(client: DaemonClient, run: dict[str, Any], *, show: bool) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from rich.table import Table
 
 from console.client.daemon_client import connect
 from console.config.model import Config
-from console.engine.planning.words import size
+from console.wire.plan_words import size
 
 Json = dict[str, Any]
 PLAN_TIMEOUT = 300.0  # XO calls and tree walks: the daemon takes its time

@@ -28,7 +28,7 @@ from rich.table import Table
 from console.cli.render import size
 from console.client.daemon_client import DaemonClient, connect
 from console.config.model import Config
-from console.engine.restore.progress import FINISHED
+from console.wire.states import FINISHED
 
 Json = dict[str, Any]
 Handler = Callable[[Config, argparse.Namespace], int]

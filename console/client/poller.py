@@ -15,13 +15,13 @@ from typing import Any
 
 from console.client.daemon_client import DaemonError, DaemonUnavailable
 from console.client.daemon_link import DaemonLink
+from console.wire.states import ACTIVE
 
 BUSY_SECONDS = 1.0  # a drive moves tape: live figures every second
 IDLE_SECONDS = 2.0  # nothing moves: every two seconds
 SLOW_EVERY = 5  # tapes, jobs and the system sample every fifth tick unless something moved
 POOLS_EVERY = 60
 KEEP_EVENTS = 500
-ACTIVE = ("running", "waiting-for-tape", "queued")  # a run's states before it ends, the one on the drive first
 
 Json = dict[str, Any]
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from console.engine.restore.progress import FINISHED
 from console.wire import units
+from console.wire.states import FINISHED
 
 Json = dict[str, Any]
 EARLY_STOP = "the rest of the archive was not read"  # the daemon's note when every file asked for was out

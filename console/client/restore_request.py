@@ -14,7 +14,7 @@ import re
 import shlex
 from typing import Any
 
-from console.engine.restore.extract import inner_globs
+from console.wire.restore_globs import inner_globs
 
 Json = dict[str, Any]
 SR_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")

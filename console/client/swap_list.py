@@ -8,28 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from console.wire.swap_list import PutIn, TakeOut
+
 Json = dict[str, Any]
-
-
-@dataclass(frozen=True)
-class TakeOut:
-    barcode: str
-    label: str | None
-    drive: str | None  # the drive that holds it (in_drive) or wrote it; None when not known
-    job: str | None
-    vault: str  # where it goes
-    in_drive: bool = False  # still loaded: eject it first
-
-
-@dataclass(frozen=True)
-class PutIn:
-    barcode: str
-    label: str | None
-    drive: str
-    job: str
-    pool: str
-    why: str  # 'empty tape of the pool', 'expired', 'blank', 'expired, back from the vault', 'restore'
-    location: str  # where to fetch it from (shelf, offsite:<vault>)
 
 
 @dataclass(frozen=True)
@@ -62,10 +43,8 @@ class SwapPlan:
 
 def plan_from_answer(answer: Json) -> SwapPlan:
     """The daemon's GET /v1/swap-list answer as the swap screen's plan (recalled tapes grouped by vault)."""
-    take_out = tuple(TakeOut(t["barcode"], t.get("label"), t.get("drive"), t.get("job"), t["vault"],
-                             bool(t.get("in_drive"))) for t in answer.get("take_out", []))
-    put_in = tuple(PutIn(p["barcode"], p.get("label"), p["drive"], p["job"], p["pool"], p["reason"], p["location"])
-                   for p in answer.get("put_in", []))
+    take_out = tuple(TakeOut.from_json(t) for t in answer.get("take_out", []))
+    put_in = tuple(PutIn.from_json(p) for p in answer.get("put_in", []))
     vaults: dict[str, list[Recalled]] = {}
     for r in answer.get("recall", []):
         vaults.setdefault(r["vault"], []).append(Recalled(r["barcode"], r.get("label"), r["night"], r["job"]))

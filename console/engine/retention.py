@@ -11,9 +11,11 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from console.wire.states import TapeState
+
 Json = dict[str, Any]
 WRITTEN = ("writable", "full")  # the stored statuses of a tape that holds backups
-STATES = ("blank", "writable", "full", "expired", "damaged", "retired")
+STATES = tuple(state.value for state in TapeState)
 
 
 def expiry(tape: Json, pools: dict[str, Json]) -> date | None:
@@ -38,7 +40,7 @@ def is_kept(tape: Json, pools: dict[str, Json], day: date) -> bool:
 def tape_state(tape: Json, pools: dict[str, Json], day: date) -> str:
     """`expired` for a written tape whose retention has ended on `day`, else the stored status."""
     if tape.get("status") in WRITTEN and tape.get("last_written") and not is_kept(tape, pools, day):
-        return "expired"
+        return TapeState.EXPIRED
     return str(tape.get("status"))
 
 

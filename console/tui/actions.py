@@ -14,9 +14,10 @@ from typing import Any, TypeVar
 from textual.app import App
 
 from console.client.daemon_client import DaemonError, DaemonUnavailable
-from console.client.poller import ACTIVE, Snapshot
+from console.client.poller import Snapshot
 from console.tui.messages import ActionFinished
 from console.tui.screens.label_form import LabelForm
+from console.wire.states import ACTIVE
 from widgets.confirm import ConfirmScreen
 from widgets.console_host import host_of
 from widgets.picker import PickerScreen

@@ -21,7 +21,7 @@ def test_the_daemons_swap_list_becomes_the_screens_plan() -> None:
     assert [(t.barcode, t.drive, t.vault, t.in_drive) for t in plan.take_out] == [
         ("DEM001L5", "lto5", "offsite-vault", False), ("DEM101L4", "lto4", "offsite-vault", False),
         ("DEM002L5", "lto5", "offsite-vault", False), ("DEM102L4", "lto4", "offsite-vault", False)]
-    assert [(p.barcode, p.drive, p.why, p.location) for p in plan.put_in] == [
+    assert [(p.barcode, p.drive, p.reason, p.location) for p in plan.put_in] == [
         ("DEM003L5", "lto5", "blank", "shelf"), ("DEM103L4", "lto4", "blank", "shelf")]
     assert plan.recall == (
         BringBack("bank-safe", (Recalled("DEM007L5", "DEM007L5", "2026-12-12", "nightly-vdi"),

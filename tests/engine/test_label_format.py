@@ -13,9 +13,9 @@ from console.engine.tapeformat.label import (
     LabelError,
     TapeLabel,
     build_label_file,
-    check_label_text,
     parse_label_file,
 )
+from console.wire.labels import check_label_text
 
 
 def make_label() -> TapeLabel:

@@ -19,8 +19,10 @@ from console.engine.refusals import BadRequest, NotFound, Refused
 from console.engine.restore.manager import RestoreManager
 from console.engine.retention import with_state
 from console.engine.tape_handling import tape_ops
-from console.engine.tape_handling.drive_handle import DriveSlot, LoadedTape
-from console.engine.tapeformat.label import TapeLabel, check_label_text
+from console.engine.tape_handling.drive_handle import DriveHandle, LoadedTape
+from console.engine.tape_handling.tape_moves import eject_and_record, identify_and_record
+from console.engine.tapeformat.label import TapeLabel
+from console.wire.labels import check_label_text
 from console.wire.lto import NATIVE_CAPACITY
 
 log = logging.getLogger("tapeconsole.daemon")
@@ -42,8 +44,8 @@ class TapeService:
         self.inventory = inventory or Inventory(config.daemon.state_dir / "inventory.json")
         self.inventory.sync_pools(config.pools.values())
         self.shelf, drives = build_drives(config)
-        self.slots: dict[str, DriveSlot] = {
-            name: DriveSlot(config=config.drives[name], drive=drive) for name, drive in drives.items()
+        self.slots: dict[str, DriveHandle] = {
+            name: DriveHandle(config=config.drives[name], drive=drive) for name, drive in drives.items()
         }
         if self.shelf is not None and config.shelf is not None:
             for barcode in config.shelf.cartridges:
@@ -92,7 +94,7 @@ class TapeService:
         self.inventory.close()
 
     # ---- lookups
-    def slot(self, name: str) -> DriveSlot:
+    def slot(self, name: str) -> DriveHandle:
         try:
             return self.slots[name]
         except KeyError:
@@ -135,16 +137,9 @@ class TapeService:
                 with slot.hold("identifying") as drive:
                     status = drive.status()
                     if status.online:
-                        slot.loaded = tape_ops.identify(drive, slot.config.block_size, status.barcode, self.inventory)
-                        if slot.loaded.barcode:
-                            self._record_location(slot.loaded.barcode, f"drive:{slot.name}")
+                        identify_and_record(slot, drive, self.inventory, status.barcode, "tapeconsole", audit=False)
             except (DriveError, Refused) as exc:
                 log.warning("drive %s: cannot identify the loaded tape: %s", slot.name, exc)
-
-    def _record_location(self, barcode: str, location: str) -> None:
-        if self.inventory.tape(barcode) is None:
-            return
-        self.inventory.move_tape(barcode, location)
 
     # ---- operations
     def load(self, drive_name: str, barcode: str, user: str) -> dict[str, Any]:
@@ -170,7 +165,6 @@ class TapeService:
             except DriveError as exc:
                 raise Refused(f"cannot load {barcode} into {drive_name}: {exc}") from None
             loaded_barcode = drive.status().barcode or barcode
-            slot.loaded = tape_ops.identify(drive, slot.config.block_size, loaded_barcode, self.inventory)
             if self.inventory.tape(loaded_barcode) is None:
                 status = drive.status()
                 self.inventory.register_cartridge(
@@ -180,9 +174,8 @@ class TapeService:
                     f"drive:{drive_name}",
                     write_protected=status.write_protected,
                 )
-            self._record_location(loaded_barcode, f"drive:{drive_name}")
-        self.inventory.audit("load", user, drive=drive_name, barcode=loaded_barcode, label=slot.loaded.label)
-        log.info("load drive=%s barcode=%s label=%s", drive_name, loaded_barcode, slot.loaded.label)
+            loaded = identify_and_record(slot, drive, self.inventory, loaded_barcode, user)
+        log.info("load drive=%s barcode=%s label=%s", drive_name, loaded.barcode, loaded.label)
         return slot.describe()
 
     def _capacity_for(self, generation: str) -> int:
@@ -196,11 +189,7 @@ class TapeService:
         with slot.hold("ejecting", wait=SHORT_WAIT) as drive:
             if not drive.status().online:
                 raise Refused(f"drive {drive_name} holds no tape")
-            barcode = drive.eject() or (slot.loaded.barcode if slot.loaded else None)
-            slot.loaded = None
-        if barcode:
-            self._record_location(barcode, "shelf")
-        self.inventory.audit("eject", user, drive=drive_name, barcode=barcode)
+            barcode = eject_and_record(slot, drive, self.inventory, user)
         log.info("eject drive=%s barcode=%s", drive_name, barcode)
         return {"drive": drive_name, "ejected": barcode}
 

@@ -23,7 +23,8 @@ from console.engine.pipeline.parts import MemberCursor, SourceMember
 from console.engine.pipeline.set_writer import SetOutcome, SetProgress, first_block_of_set, write_set
 from console.engine.refusals import Refused
 from console.engine.tape_handling import tape_ops
-from console.engine.tape_handling.drive_handle import DriveSlot, LoadedTape
+from console.engine.tape_handling.drive_handle import DriveHandle, LoadedTape
+from console.engine.tape_handling.tape_moves import eject_and_record, load_and_record
 from console.engine.tapeformat.label import TapeLabel
 
 log = logging.getLogger("tapeconsole.jobs")
@@ -55,6 +56,7 @@ class BackupRun:
     notes: list[str] = field(default_factory=list)
     waiting: str | None = None  # what the job waits for (state waiting-for-tape)
     waiting_since: float | None = None
+    settled: threading.Event = field(default_factory=threading.Event)  # finished, its tape ejected and recorded
 
     def snapshot(self) -> dict[str, Any]:
         """A JSON view, safe to build from any thread."""
@@ -104,7 +106,7 @@ def _iso_or_none(moment: float | None) -> str | None:
 @dataclass
 class JobContext:
     inventory: Inventory
-    slot: DriveSlot
+    slot: DriveHandle
     drive_config: DriveConfig
     autoload: Callable[[Drive, str], None] | None  # virtual drives load from the shelf; None for real ones
     clock: Callable[[], float] = time.time
@@ -178,15 +180,8 @@ class BackupJob:
                 return f"no tape for pool {job.pool} on the shelf: {need}"
             choice = on_shelf[0]
             if status.online:
-                ejected = drive.eject()
-                slot.loaded = None
-                if ejected:
-                    inv.move_tape(ejected, "shelf")
-                    inv.audit("eject", "tapeconsole", drive=slot.name, barcode=ejected, job=job.name)
-            self.ctx.autoload(drive, choice.barcode)
-            slot.loaded = tape_ops.identify(drive, self.ctx.drive_config.block_size, choice.barcode, inv)
-            inv.move_tape(choice.barcode, f"drive:{slot.name}")
-            inv.audit("load", "tapeconsole", drive=slot.name, barcode=choice.barcode, job=job.name)
+                eject_and_record(slot, drive, inv, "tapeconsole", job=job.name)
+            load_and_record(slot, drive, inv, choice.barcode, "tapeconsole", self.ctx.autoload, job=job.name)
             self.run.notes.append(f"loaded {choice.barcode} ({choice.reason})")
         if choice.needs_label:
             self._label(drive, choice)
@@ -259,16 +254,10 @@ class BackupJob:
                     log.info("tape full job=%s tape=%s: changing tape", run.job.name, tape["barcode"])
                     if self.ctx.on_event is not None:
                         self.ctx.on_event("tape-full", run)
-                    if self.ctx.autoload is None:
-                        drive.eject()
-                        inv.move_tape(tape["barcode"], "shelf")
-                        slot.loaded = None
+                    if self.ctx.autoload is None:  # a real drive: the onsite person takes it out
+                        eject_and_record(slot, drive, inv, "tapeconsole", job=run.job.name, reason="tape full")
                 if run.job.eject_when_done and run.state == "done" and drive.status().online:
-                    ejected = drive.eject() or (slot.loaded.barcode if slot.loaded else None)
-                    slot.loaded = None
-                    if ejected:
-                        inv.move_tape(ejected, "shelf")
-                        inv.audit("eject", "tapeconsole", drive=slot.name, barcode=ejected, job=run.job.name)
+                    eject_and_record(slot, drive, inv, "tapeconsole", job=run.job.name)
         except RunCancelled as exc:
             run.state, run.error = "cancelled", str(exc)
             self.cursor.abandon()

@@ -18,15 +18,14 @@ from console.engine.inventory import Inventory
 from console.engine.jobs.backup import BackupJob, BackupRun, JobContext, _iso_or_none
 from console.engine.pipeline.parts import SourceMember
 from console.engine.refusals import NotFound, Refused
-from console.engine.tape_handling.drive_handle import DriveSlot
+from console.engine.tape_handling.drive_handle import DriveHandle
+from console.wire.states import ACTIVE, FINISHED
 
 log = logging.getLogger("tapeconsole.jobs")
 
 MemberBuilder = Callable[[JobConfig, BackupRun], Iterable[SourceMember]]
 EventHook = Callable[[str, BackupRun], None]
 KEEP_FINISHED = 50
-ACTIVE = ("queued", "waiting-for-tape", "running")
-FINISHED = ("done", "failed", "cancelled", "interrupted")
 
 
 class JobManager:
@@ -34,7 +33,7 @@ class JobManager:
         self,
         config: Config,
         inventory: Inventory,
-        slots: dict[str, DriveSlot],
+        slots: dict[str, DriveHandle],
         members_for: MemberBuilder,
         autoload: Callable[[Drive, str], None] | None,
         clock: Callable[[], float] = time.time,
@@ -159,7 +158,7 @@ class JobManager:
     def _finish_cancelled(self, run: BackupRun, why: str) -> None:
         run.state, run.error, run.ended = "cancelled", why, self.clock()
         self.inventory.update_run(run.id, state="cancelled", error=why, ended=_iso_or_none(run.ended))
-        self._notify_done()
+        self._notify_done(run)
 
     def _execute(self, run: BackupRun) -> None:
         slot = self.slots[run.job.drive]
@@ -175,7 +174,7 @@ class JobManager:
                                       ended=_iso_or_none(run.ended))
             log.warning("job %s run %d failed before writing: %s", run.job.name, run.id, exc)
             self._event("job-failed", run)
-            self._notify_done()
+            self._notify_done(run)
             return
         run.expected_bytes = sum((m.length if m.length is not None else (m.estimate or 0)) for m in members)
         ctx = JobContext(self.inventory, slot, self.config.drives[run.job.drive], self.autoload, self.clock,
@@ -185,7 +184,7 @@ class JobManager:
             self._event("job-failed", run)
         self._event("job-ended", run)
         self._forget_old()
-        self._notify_done()
+        self._notify_done(run)
 
     def _event(self, kind: str, run: BackupRun) -> None:
         if self.on_event is not None:
@@ -194,7 +193,8 @@ class JobManager:
             except Exception:  # a notification must never break a backup
                 log.exception("notification %s for run %d failed", kind, run.id)
 
-    def _notify_done(self) -> None:
+    def _notify_done(self, run: BackupRun) -> None:
+        run.settled.set()
         with self._done:
             self._done.notify_all()
 
@@ -236,12 +236,13 @@ class JobManager:
         return run.snapshot()
 
     def wait(self, run_id: int, timeout: float | None = None) -> bool:
-        """Block until the run has finished (True) or the timeout passed (False)."""
+        """Block until the run has finished, its tape ejected and recorded when the job ejects (True), or the
+        timeout passed (False)."""
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._done:
             while True:
                 run = self._runs.get(run_id)
-                if run is None or run.state in FINISHED:
+                if run is None or run.settled.is_set():
                     return True
                 left = None if deadline is None else deadline - time.monotonic()
                 if left is not None and left <= 0:

@@ -10,7 +10,7 @@ from console.engine.planning.estimate import ChainSizes
 from console.engine.planning.forecast import JobForecast, deltas_that_fit
 from console.engine.planning.retention import PoolJob, sustainable_days, tapes_needed, tapes_per_run
 from console.engine.planning.trend import METHOD
-from console.engine.planning.words import plural, signed_size, size
+from console.wire.plan_words import plural, signed_size, size
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ from typing import Any
 from console.config.model import JobConfig
 from console.engine.planning.plan import Planner, night_of_moment
 from console.engine.planning.space import Ledger, Space, record, space_for
-from console.engine.planning.words import size
+from console.wire.plan_words import size
 
 log = logging.getLogger("tapeconsole.planning")
 WARNED = "planning.warned."  # + job name: the day (ISO) its last capacity warning went out

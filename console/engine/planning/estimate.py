@@ -24,7 +24,6 @@ from typing import Any
 
 from console.config.model import JobConfig
 from console.engine.planning.history import Night, compression_ratio
-from console.engine.planning.words import plural, size
 from console.engine.sources.xo import VDI_FIELDS, VM_FIELDS, select_vms
 from console.engine.sources.xo_client import XoClient, XoError
 from console.engine.tapeformat.vhd import (
@@ -35,6 +34,7 @@ from console.engine.tapeformat.vhd import (
     VhdError,
     bitmap_size,
 )
+from console.wire.plan_words import plural, size
 
 WALK_SECONDS = 10.0  # a file tree is measured for at most this long
 MEMBER_OVERHEAD = 1536  # a tar member's header, its pax header and half a block of padding, on average

@@ -21,9 +21,9 @@ from typing import Any
 from console.config.model import DriveConfig, JobConfig
 from console.engine.inventory import Inventory
 from console.engine.jobs.tape_choice import TapeChoice, describe_need, first_choice, rank
-from console.engine.planning.words import plural, size
 from console.engine.retention import is_kept
 from console.wire.lto import NATIVE_CAPACITY
+from console.wire.plan_words import plural, size
 
 TIGHT = 0.9  # above this share of the room a run is "tight"
 FREEING_NIGHTS = 7  # tapes whose retention ends within this many nights are counted as coming

@@ -23,6 +23,7 @@ from console.engine.restore.catalog import Member, Piece
 from console.engine.restore.pipe import ChunkPipe, Gunzip, PipeFailed
 from console.engine.restore.sink import TargetRefused
 from console.engine.unix_users import user_name
+from console.wire.restore_globs import inner_globs
 
 Json = dict[str, Any]
 MAX_LISTED = 200  # replaced or refused paths kept in the result; the counts are always whole
@@ -138,15 +139,6 @@ class FolderSink:
 
     def close(self) -> list[Json]:
         return []
-
-
-def inner_globs(globs: tuple[str, ...]) -> list[str]:
-    """Each glob, and the same as a folder: 'share/dept0' selects the folder and everything in it."""
-    out: list[str] = []
-    for glob in globs:
-        glob = glob.lstrip("/")
-        out += [glob, glob.rstrip("/") + "/*"]
-    return out
 
 
 class FileTreeSink:

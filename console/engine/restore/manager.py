@@ -23,9 +23,9 @@ from console.engine.jobs.files_job import index_path
 from console.engine.refusals import BadRequest, NotFound, Refused
 from console.engine.restore import find as finder
 from console.engine.restore.catalog import night_of, parse_night
-from console.engine.restore.extract import FileTreeSink, FolderSink, check_folder, inner_globs
+from console.engine.restore.extract import FileTreeSink, FolderSink, check_folder
 from console.engine.restore.plan import Plan, RestoreRequest, build_plan, choose_drive
-from console.engine.restore.progress import FINISHED, TapeRun
+from console.engine.restore.progress import TapeRun
 from console.engine.restore.reader import ReadOnlyDrive, RunCancelled
 from console.engine.restore.rebuild import InventoryRebuild
 from console.engine.restore.restore_run import RestoreRunner
@@ -35,8 +35,10 @@ from console.engine.restore.tapes import Autoload, TapeHandler, WantedTape
 from console.engine.restore.to_xo import XoConnect, XoSink, check_sr
 from console.engine.restore.verify import VerifyRunner, live_sets
 from console.engine.sources.xo_client import XoError
-from console.engine.tape_handling.drive_handle import DriveSlot
+from console.engine.tape_handling.drive_handle import DriveHandle
 from console.wire.lto import NATIVE_CAPACITY
+from console.wire.restore_globs import inner_globs
+from console.wire.states import FINISHED
 
 if TYPE_CHECKING:
     from console.engine.jobs.manager import JobManager
@@ -54,7 +56,7 @@ class RestoreManager:
         self,
         config: Config,
         inventory: Inventory,
-        slots: dict[str, DriveSlot],
+        slots: dict[str, DriveHandle],
         *,
         autoload: Autoload | None = None,
         xo_client: XoConnect | None = None,
@@ -321,7 +323,7 @@ class RestoreManager:
             return self.config.shelf.capacity_bytes[generation]
         return NATIVE_CAPACITY.get(generation or "", 0)
 
-    def _idle(self, name: str) -> DriveSlot:
+    def _idle(self, name: str) -> DriveHandle:
         slot = self.slots[name]
         if slot.busy:
             raise Refused(f"drive {name} is busy: {slot.activity or 'another operation'}")
@@ -340,7 +342,7 @@ class RestoreManager:
             self._runs[run.id] = run
         return run  # recorded in the inventory once its thread starts it (_execute)
 
-    def _start(self, run: TapeRun, slot: DriveSlot, activity: str, body: Body) -> Json:
+    def _start(self, run: TapeRun, slot: DriveHandle, activity: str, body: Body) -> Json:
         thread = threading.Thread(target=self._execute, args=(run, slot, activity, body),
                                   name=f"{run.kind}-{run.id}", daemon=True)
         self._threads[run.id] = thread
@@ -348,7 +350,7 @@ class RestoreManager:
         log.info("%s run %d started by %s on %s: %s", run.kind, run.id, run.user, slot.name, run.title)
         return run.snapshot()
 
-    def _execute(self, run: TapeRun, slot: DriveSlot, activity: str, body: Body) -> None:
+    def _execute(self, run: TapeRun, slot: DriveHandle, activity: str, body: Body) -> None:
         run.state, run.started = "running", self.clock()
         self._save(run)
         try:

@@ -27,7 +27,7 @@ from console.engine.restore.catalog import (
     set_kind,
 )
 from console.engine.restore.to_xo import is_disk, xo_problem
-from console.engine.tape_handling.drive_handle import DriveSlot
+from console.engine.tape_handling.drive_handle import DriveHandle
 from console.wire.lto import drive_can_read
 
 Json = dict[str, Any]
@@ -200,7 +200,7 @@ def _where(location: str) -> str:
     return "on the shelf" if location == "shelf" else location or "unknown"
 
 
-def _todo(location: str, barcode: str, drive: DriveSlot) -> tuple[str, str | None]:
+def _todo(location: str, barcode: str, drive: DriveHandle) -> tuple[str, str | None]:
     """(what has to happen, a problem that stops the restore or None)."""
     virtual = drive.config.kind == "virtual"
     if location == f"drive:{drive.name}":
@@ -219,10 +219,10 @@ def _todo(location: str, barcode: str, drive: DriveSlot) -> tuple[str, str | Non
     return f"insert it into drive {drive.name} when asked", None
 
 
-def choose_drive(slots: dict[str, DriveSlot], tapes: list[Json], wanted: str | None) -> DriveSlot:
+def choose_drive(slots: dict[str, DriveHandle], tapes: list[Json], wanted: str | None) -> DriveHandle:
     generations = {t.get("generation") for t in tapes if t.get("generation")}
 
-    def can_read(slot: DriveSlot) -> bool:
+    def can_read(slot: DriveHandle) -> bool:
         return all(drive_can_read(slot.config.generation, g) for g in generations)
 
     if wanted is not None:
@@ -242,7 +242,7 @@ def choose_drive(slots: dict[str, DriveSlot], tapes: list[Json], wanted: str | N
     return (holding or idle or readers)[0]
 
 
-def _estimate(steps: list[TapeStep], slot: DriveSlot) -> float:
+def _estimate(steps: list[TapeStep], slot: DriveHandle) -> float:
     kind = slot.config.kind
     rate = slot.config.native_rate or (VIRTUAL_RATE if kind == "virtual" else GENERATION_RATE.get(
         slot.config.generation, 100e6))
@@ -256,7 +256,7 @@ def _estimate(steps: list[TapeStep], slot: DriveSlot) -> float:
     return seconds
 
 
-def build_plan(config: Config, inventory: Inventory, slots: dict[str, DriveSlot], request: RestoreRequest) -> Plan:
+def build_plan(config: Config, inventory: Inventory, slots: dict[str, DriveHandle], request: RestoreRequest) -> Plan:
     """Everything about a restore before the tape moves; raises Refused/NotFound/BadRequest (one line)."""
     sets = inventory.sets()
     chain = run_chain(sets, request.set_id)

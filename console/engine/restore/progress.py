@@ -16,9 +16,9 @@ from datetime import datetime
 from typing import Any
 
 from console.engine.restore.reader import ReadStats
+from console.wire.states import FINISHED
 
 Json = dict[str, Any]
-FINISHED = ("done", "failed", "cancelled", "interrupted")  # interrupted: cut by a daemon stop
 RATE_WINDOW_SECONDS = 5.0
 MAX_LISTED = 200  # results, refusals and problems in a snapshot (the counts are always whole)
 

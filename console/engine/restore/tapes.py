@@ -17,8 +17,8 @@ from console.engine.drives.base import Drive, DriveError
 from console.engine.inventory import Inventory
 from console.engine.refusals import Refused
 from console.engine.restore.reader import RunCancelled
-from console.engine.tape_handling import tape_ops
-from console.engine.tape_handling.drive_handle import DriveSlot, LoadedTape
+from console.engine.tape_handling.drive_handle import DriveHandle, LoadedTape
+from console.engine.tape_handling.tape_moves import eject_and_record, identify_and_record, load_and_record
 
 Autoload = Callable[[Drive, str], None]
 
@@ -40,8 +40,8 @@ class TapeHandler:
 
     def __init__(
         self,
-        slot: DriveSlot,
-        slots: dict[str, DriveSlot],
+        slot: DriveHandle,
+        slots: dict[str, DriveHandle],
         inventory: Inventory,
         autoload: Autoload | None,
         cancel: threading.Event,
@@ -66,11 +66,7 @@ class TapeHandler:
         return self.slot.drive
 
     def identify(self, barcode: str | None) -> LoadedTape:
-        loaded = tape_ops.identify(self.drive, self.slot.config.block_size, barcode, self.inventory)
-        self.slot.loaded = loaded
-        if loaded.barcode and self.inventory.tape(loaded.barcode) is not None:
-            self.inventory.move_tape(loaded.barcode, f"drive:{self.slot.name}")
-        return loaded
+        return identify_and_record(self.slot, self.drive, self.inventory, barcode, "tapeconsole", audit=False)
 
     def ensure(self, wanted: WantedTape) -> LoadedTape:
         """Make the drive hold `wanted`; returns what the drive holds, identified by its label."""
@@ -93,11 +89,7 @@ class TapeHandler:
         return loaded.barcode == wanted.barcode and (wanted.label is None or loaded.label == wanted.label)
 
     def _eject(self) -> None:
-        barcode = self.drive.eject() or (self.slot.loaded.barcode if self.slot.loaded else None)
-        self.slot.loaded = None
-        if barcode and self.inventory.tape(barcode) is not None:
-            self.inventory.move_tape(barcode, "shelf")
-        self.inventory.audit("eject", "tapeconsole", drive=self.slot.name, barcode=barcode, reason="restore")
+        barcode = eject_and_record(self.slot, self.drive, self.inventory, "tapeconsole", reason="restore")
         self.note(f"ejected {barcode or 'the tape'} from drive {self.slot.name}")
 
     def _free(self, wanted: WantedTape) -> None:
@@ -106,21 +98,17 @@ class TapeHandler:
             if other is self.slot or other.drive.status().barcode != wanted.barcode:
                 continue
             with other.hold(f"ejecting {wanted.barcode} for a restore on {self.slot.name}") as drive:
-                drive.eject()
-                other.loaded = None
-            self.inventory.move_tape(wanted.barcode, "shelf")
-            self.inventory.audit("eject", "tapeconsole", drive=other.name, barcode=wanted.barcode, reason="restore")
+                eject_and_record(other, drive, self.inventory, "tapeconsole", reason="restore")
             self.note(f"ejected {wanted.barcode} from drive {other.name}")
 
     def _autoload(self, wanted: WantedTape) -> LoadedTape:
         assert self.autoload is not None
         self._free(wanted)
         try:
-            self.autoload(self.drive, wanted.barcode)
+            loaded = load_and_record(self.slot, self.drive, self.inventory, wanted.barcode, "tapeconsole",
+                                     self.autoload, reason="restore")
         except DriveError as exc:
             raise Refused(f"cannot load {wanted.describe()} into drive {self.slot.name}: {exc}") from None
-        loaded = self.identify(wanted.barcode)
-        self.inventory.audit("load", "tapeconsole", drive=self.slot.name, barcode=wanted.barcode, reason="restore")
         self.note(f"loaded {wanted.describe()} into drive {self.slot.name}")
         if not self._is(loaded, wanted):
             reads = loaded.label or loaded.foreign or "no label"

@@ -20,47 +20,14 @@ from datetime import date
 from typing import Any
 
 from console.config.model import JobConfig
-from console.engine.jobs.manager import ACTIVE, FINISHED
 from console.engine.jobs.tape_choice import TapeChoice, first_choice
 from console.engine.retention import WRITTEN, expiry, is_kept, vault_of
 from console.engine.rotation.inputs import SiteNow
 from console.engine.rotation.lookahead import Recall, Shortage, look_ahead
+from console.wire.states import ACTIVE, FINISHED
+from console.wire.swap_list import PutIn, TakeOut
 
 Json = dict[str, Any]
-
-
-@dataclass(frozen=True)
-class TakeOut:
-    barcode: str
-    label: str | None
-    drive: str | None  # the drive that holds it or wrote it (None: not known)
-    job: str | None  # the job that wrote it
-    pool: str
-    vault: str  # where it goes
-    in_drive: bool  # still loaded: eject it first
-    expires: date | None  # None: kept forever
-
-    def to_json(self) -> Json:
-        return {"barcode": self.barcode, "label": self.label, "drive": self.drive, "job": self.job,
-                "pool": self.pool, "vault": self.vault, "in_drive": self.in_drive,
-                "expires": self.expires.isoformat() if self.expires else None}
-
-
-@dataclass(frozen=True)
-class PutIn:
-    barcode: str
-    label: str | None
-    drive: str
-    job: str
-    pool: str
-    reason: str  # 'empty tape of the pool', 'expired', 'blank', 'append', 'expired, back from the vault'
-    location: str  # where to fetch it from: shelf, offsite:<vault>
-    needs_label: bool  # the job labels it into the pool before writing
-
-    def to_json(self) -> Json:
-        return {"barcode": self.barcode, "label": self.label, "drive": self.drive, "job": self.job,
-                "pool": self.pool, "reason": self.reason, "location": self.location,
-                "needs_label": self.needs_label}
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from typing import Any
 from console.config.model import DriveConfig
 from console.engine.drives.base import Drive, DriveError
 from console.engine.refusals import Refused
+from console.wire.states import DriveState, parse
 
 
 @dataclass
@@ -28,7 +29,7 @@ class LoadedTape:
 
 
 @dataclass
-class DriveSlot:
+class DriveHandle:
     config: DriveConfig
     drive: Drive
     loaded: LoadedTape | None = None
@@ -62,15 +63,15 @@ class DriveSlot:
     def busy(self) -> bool:
         return self._lock.locked()
 
-    def state(self) -> str:
-        """The drive's state in the operator's words."""
+    def state(self) -> DriveState:
+        """The drive's state: the verb of what holds it ("restoring set 4" -> restoring), else idle or no-tape."""
         if self.activity:
-            return self.activity.split()[0]
+            return parse(DriveState, self.activity.split()[0], DriveState.BUSY)
         try:
             online = self.drive.status().online
         except DriveError:
-            return "error"
-        return "idle" if online else "no-tape"
+            return DriveState.ERROR
+        return DriveState.IDLE if online else DriveState.NO_TAPE
 
     def describe(self) -> dict[str, Any]:
         try:

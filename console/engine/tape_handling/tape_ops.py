@@ -1,6 +1,6 @@
 """Operations on the tape in a drive: read its label, label it, dump one tape file.
 
-Each function expects the caller to hold the drive (DriveSlot.hold) and runs in a worker thread:
+Each function expects the caller to hold the drive (DriveHandle.hold) and runs in a worker thread:
 on a real drive any of these can take minutes.
 """
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import re
 import tarfile
 import uuid
 from dataclasses import asdict, dataclass
@@ -14,7 +13,6 @@ from pathlib import Path
 LABEL_MEMBER = "TAPECONSOLE-LABEL.json"
 README_MEMBER = "README.txt"
 FORMAT_VERSION = 1
-LABEL_TEXT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
 
 
 class LabelError(Exception):
@@ -45,13 +43,6 @@ class TapeLabel:
 
     def to_json(self) -> dict:
         return asdict(self)
-
-
-def check_label_text(text: str) -> str | None:
-    """None when `text` can be a tape label, else the reason it cannot."""
-    if not LABEL_TEXT.match(text):
-        return f"label {text!r} must be 1-32 letters, digits, '.', '_' or '-', starting with a letter or digit"
-    return None
 
 
 def readme_text(label: TapeLabel, record_size: int = 262144) -> str:

@@ -15,7 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
 from console.client.daemon_client import DaemonError, DaemonUnavailable
-from console.engine.tapeformat.label import check_label_text
+from console.wire.labels import check_label_text
 from widgets.confirm import ConfirmScreen
 from widgets.console_host import ConsoleHost, host_of
 

@@ -19,7 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from console.client.daemon_client import DaemonError, DaemonUnavailable
-from console.engine.planning.words import size
+from console.wire.plan_words import size
 from widgets.capacity_chart import CapacityChart
 from widgets.console_host import ConsoleHost, host_of
 

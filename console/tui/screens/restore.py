@@ -32,10 +32,11 @@ from console.client.daemon_client import DaemonError, DaemonUnavailable
 from console.client.poller import Snapshot
 from console.client.restore_follow import finished
 from console.client.restore_plan import Night, TapeNeed, Target
-from console.client.swap_list import PutIn, SwapPlan
+from console.client.swap_list import SwapPlan
 from console.tui.messages import SetsLoaded
 from console.tui.screens.swap import SwapScreen
 from console.wire import units
+from console.wire.swap_list import PutIn
 from widgets.confirm import ConfirmScreen
 from widgets.console_host import ConsoleHost, host_of
 from widgets.restore_run import RestoreRunPanel, refusal
@@ -385,8 +386,9 @@ class RestoreScreen(Screen[None]):
 
     def action_insert(self) -> None:
         job = self.target.job if self.target else ""
-        put_in = tuple(PutIn(barcode=n.barcode, label=n.label, drive=n.drive, job=job, pool="", why="restore",
-                             location=n.location) for n in self.needs if not n.ready and n.drive is not None)
+        put_in = tuple(PutIn(barcode=n.barcode, label=n.label, drive=n.drive, job=job, pool="", reason="restore",
+                             location=n.location, needs_label=False)
+                       for n in self.needs if not n.ready and n.drive is not None)
         if not put_in:
             self._show_target()
             return

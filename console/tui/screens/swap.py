@@ -23,7 +23,8 @@ from textual.widgets import Footer, Static
 
 from console.client.daemon_client import DaemonError, DaemonUnavailable
 from console.client.poller import Snapshot
-from console.client.swap_list import BringBack, PutIn, SwapPlan, TakeOut, check_inserted, plan_from_answer
+from console.client.swap_list import BringBack, SwapPlan, check_inserted, plan_from_answer
+from console.wire.swap_list import PutIn, TakeOut
 from widgets.big_text import BigText
 from widgets.console_host import ConsoleHost, host_of
 
