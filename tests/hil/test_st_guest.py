@@ -17,7 +17,8 @@ import pytest
 
 from console.engine.drives.base import BlankTape, DriveIOError, EndOfMedium, NoTape, NotSupported, WriteProtected
 from console.engine.drives.st import StDrive
-from console.engine.tapeformat.tarset import RECORD_SIZE, TarSetWriter
+from console.engine.tapeformat.tar_headers import RECORD_SIZE
+from console.engine.tapeformat.tar_writer import TarSetWriter
 from tests.hil.conftest import IN_GUEST
 
 pytestmark = [pytest.mark.hil, pytest.mark.skipif(not IN_GUEST, reason="runs inside the HIL guest: hil/run")]

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from console.engine.tapeformat.tarset import RECORD_SIZE
+from console.engine.tapeformat.tar_headers import RECORD_SIZE
 
 
 class FileSink:

@@ -16,7 +16,7 @@ from console.demo.file_tree import DemoTree
 from console.engine.inventory.file_index import FileIndex
 from console.engine.pipeline.parts import MemberCursor, SourceMember
 from console.engine.sources.files import FilesSource, FilesSourceError, InnerTar, TreeRoot, pigz_path
-from console.engine.tapeformat.tarset import TarSetWriter
+from console.engine.tapeformat.tar_writer import TarSetWriter
 
 from .helpers import FileSink, gnu_tar, tree_snapshot
 

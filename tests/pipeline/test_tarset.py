@@ -13,17 +13,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from console.engine.tapeformat.tarset import (
-    MANIFEST_NAME,
-    RECORD_SIZE,
-    ChecksumError,
-    MemberLengthError,
-    TarSetError,
-    TarSetReader,
-    TarSetWriter,
-    read_set,
-    tar_header,
-)
+from console.engine.tapeformat.manifest import MANIFEST_NAME
+from console.engine.tapeformat.tar_headers import RECORD_SIZE, ChecksumError, MemberLengthError, TarSetError, tar_header
+from console.engine.tapeformat.tar_reader import TarSetReader, read_set
+from console.engine.tapeformat.tar_writer import TarSetWriter
 
 from .helpers import FileSink, gnu_tar, records_of, sha256
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from console.engine.daemon.service import TapeService
 from console.engine.restore.scan import find_manifest
-from console.engine.tapeformat.tarset import TarSetWriter, tar_header
+from console.engine.tapeformat.tar_headers import tar_header
+from console.engine.tapeformat.tar_writer import TarSetWriter
 from tests.restore.conftest import RestoreSite, make_tree, manager_for, same_tree
 from tests.restore.test_restore_vdis import served_vdis, vdi_of
 

@@ -18,7 +18,7 @@ from console.engine.drives.base import Drive, DriveError, NotSupported
 from console.engine.pipeline.buffer import BufferCancelled, TapeBuffer
 from console.engine.pipeline.drive_writer import DriveWriter
 from console.engine.pipeline.parts import MemberCursor, Part
-from console.engine.tapeformat.tarset import TarSetWriter
+from console.engine.tapeformat.tar_writer import TarSetWriter
 
 MANIFEST_RESERVE = 4 * 1024 * 1024  # room kept for MANIFEST.json, the end-of-archive and the filemark
 MIN_PART = 1024 * 1024  # below this much room the set is closed rather than a tiny part written

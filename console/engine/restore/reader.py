@@ -24,7 +24,9 @@ from console.engine.drives.base import BlankTape, Drive, DriveIOError, NotSuppor
 from console.engine.refusals import Refused
 from console.engine.restore.catalog import Piece
 from console.engine.tape_handling import tape_ops
-from console.engine.tapeformat.tarset import MANIFEST_NAME, SetMember, TarFormatError, TarSetReader
+from console.engine.tapeformat.manifest import MANIFEST_NAME
+from console.engine.tapeformat.tar_headers import TarFormatError
+from console.engine.tapeformat.tar_reader import SetMember, TarSetReader
 
 Json = dict[str, Any]
 UNKNOWN_FILE = 1_000_000  # st reports garbage file numbers after some operations (tgt after MTEOM)

@@ -20,14 +20,9 @@ from console.engine.restore.progress import TapeRun
 from console.engine.restore.reader import RunCancelled, TapeReader
 from console.engine.tape_handling import tape_ops
 from console.engine.tapeformat.label import LabelError, TapeLabel
-from console.engine.tapeformat.tarset import (
-    BLOCK,
-    MANIFEST_FORMAT,
-    MANIFEST_NAME,
-    ChecksumError,
-    TarSetError,
-    TarSetReader,
-)
+from console.engine.tapeformat.manifest import MANIFEST_FORMAT, MANIFEST_NAME
+from console.engine.tapeformat.tar_headers import BLOCK, ChecksumError, TarSetError
+from console.engine.tapeformat.tar_reader import TarSetReader
 
 Json = dict[str, Any]
 TAIL_RECORDS = 4  # blocks read from the end of a tape file first; multiplied by 4 until the manifest shows

@@ -21,7 +21,9 @@ from console.engine.restore.catalog import GONE_STATES
 from console.engine.restore.progress import TapeRun
 from console.engine.restore.reader import TapeReader
 from console.engine.restore.tapes import TapeHandler, WantedTape
-from console.engine.tapeformat.tarset import MANIFEST_NAME, ChecksumError, TarSetError, TarSetReader
+from console.engine.tapeformat.manifest import MANIFEST_NAME
+from console.engine.tapeformat.tar_headers import ChecksumError, TarSetError
+from console.engine.tapeformat.tar_reader import TarSetReader
 
 Json = dict[str, Any]
 MAX_LISTED = 50

@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from console.engine.inventory.file_index import FileIndex, IndexWriter
-from console.engine.tapeformat.tarset import BLOCK, DIRTYPE, SYMTYPE, Buffer, tar_header
+from console.engine.tapeformat.tar_headers import BLOCK, DIRTYPE, SYMTYPE, Buffer, tar_header
 
 MEMBER_NAME = "backup.tar.gz"
 CHUNK_SIZE = 1 << 20  # tar bytes per chunk; each becomes one gzip member in thread mode
