@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from console.client.daemon_client import DaemonClient, start_daemon  # noqa: E402
-from console.config.model import embedded_default_path, load_config  # noqa: E402
+from console.config.loading import embedded_default_path, load_config  # noqa: E402
 
 TARGET_PERCENT = 5.0
 MIN_SECONDS = 15.0

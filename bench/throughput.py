@@ -153,7 +153,7 @@ def tar_pigz(tree: Path, threads: int) -> Callable[[], None]:
 
 def both_drives(work: Path, tree: Path) -> dict[str, dict[str, float]]:
     """Run a VDI job and a files job at once through the daemon's service, unlimited virtual drives."""
-    from console.config.model import load_config
+    from console.config.loading import load_config
     from console.engine.daemon.service import TapeService
     from console.engine.jobs.sources import JobSources
     from console.engine.sources.xo_client import XoClient

@@ -29,7 +29,7 @@ from textual.widgets import OptionList, Static  # noqa: E402
 
 from console.client.daemon_client import DaemonClient, start_daemon  # noqa: E402
 from console.client.daemon_link import DaemonLink  # noqa: E402
-from console.config.model import embedded_default_path, load_config  # noqa: E402
+from console.config.loading import embedded_default_path, load_config  # noqa: E402
 from console.tui.app import TapeConsoleApp  # noqa: E402
 from console.tui.screens.label_form import LabelForm  # noqa: E402
 

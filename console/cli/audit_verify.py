@@ -15,7 +15,7 @@ from typing import Any
 from console.cli import render
 from console.cli.failures import CommandFailed
 from console.client.daemon_client import connect
-from console.config.model import Config
+from console.config.schema import Config
 
 
 def verify_file(path: Path) -> dict[str, Any]:

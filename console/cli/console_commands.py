@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from console.config.model import Config
+from console.config.schema import Config
 
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 DEFAULT_PORT = 8470

@@ -23,7 +23,8 @@ from console.cli.restore_commands import RESTORE_COMMANDS, add_restore_commands
 from console.cli.rotation_commands import ROTATION_COMMANDS, add_rotation_commands, cmd_jobs
 from console.client.daemon_client import DaemonClient, DaemonError, DaemonUnavailable, connect, start_daemon
 from console.config.errors import ConfigError
-from console.config.model import Config, load_config, resolve_config_path
+from console.config.loading import load_config, resolve_config_path
+from console.config.schema import Config
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from console.client.daemon_client import connect
-from console.config.model import Config
+from console.config.schema import Config
 from console.wire.plan_words import size
 
 Json = dict[str, Any]

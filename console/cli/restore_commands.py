@@ -27,7 +27,7 @@ from rich.table import Table
 
 from console.cli.render import size
 from console.client.daemon_client import DaemonClient, connect
-from console.config.model import Config
+from console.config.schema import Config
 from console.wire.states import FINISHED
 
 Json = dict[str, Any]

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from console.cli import render
 from console.client.daemon_client import connect
-from console.config.model import Config
+from console.config.schema import Config
 
 MARKS = ("damaged", "retired", "ok")
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from console.config.model import Config
+from console.config.schema import Config
 
 USER_HEADER = "X-Tapeconsole-User"
 BASE_URL = "http://tapeconsole/v1"

@@ -20,7 +20,7 @@ from datetime import datetime
 from email.message import EmailMessage
 from typing import TYPE_CHECKING, Any
 
-from console.config.model import NotifyConfig
+from console.config.schema import NotifyConfig
 from console.engine.inventory import Inventory
 
 if TYPE_CHECKING:

@@ -26,7 +26,7 @@ from textual.worker import Worker, WorkerState
 from console.client.daemon_client import DaemonUnavailable, connect
 from console.client.daemon_link import DaemonLink
 from console.client.poller import BUSY_SECONDS, IDLE_SECONDS, Poller, Snapshot
-from console.config.model import Config
+from console.config.schema import Config
 from console.tui.actions import Operator
 from console.tui.messages import ActionFinished, DaemonUpdate
 from console.tui.screens.commands import ConsoleCommands

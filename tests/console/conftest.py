@@ -24,7 +24,7 @@ from textual.pilot import Pilot
 
 from console.client.daemon_client import DaemonClient, start_daemon
 from console.client.daemon_link import DaemonLink
-from console.config.model import load_config
+from console.config.loading import load_config
 from console.tui.app import TapeConsoleApp
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from console.client.daemon_client import DaemonClient, start_daemon
-from console.config.model import embedded_default_path, load_config
+from console.config.loading import embedded_default_path, load_config
 
 DATA = Path(__file__).with_name("data")
 ROOT = Path(__file__).resolve().parents[2]

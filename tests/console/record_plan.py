@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from console.client.daemon_client import DaemonClient, start_daemon
-from console.config.model import embedded_default_path, load_config
+from console.config.loading import embedded_default_path, load_config
 from console.engine.inventory import Inventory
 from tests.console.record import DATA, ROOT, wait_for
 

@@ -135,7 +135,7 @@ def test_serve_listens_on_localhost_only_and_serves_the_console(site: Site) -> N
     with pytest.raises(SystemExit):
         parser.parse_args(["serve", "--host", "0.0.0.0"])
     port = free_port()
-    script = ("import sys, argparse; from console.config.model import load_config; "
+    script = ("import sys, argparse; from console.config.loading import load_config; "
               "from console.cli.console_commands import CONSOLE_COMMANDS; "
               f"sys.exit(CONSOLE_COMMANDS['serve'](load_config({str(site.config)!r}), "
               f"argparse.Namespace(command='serve', host='localhost', port={port})))")

@@ -28,7 +28,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, Static
 
 from console.client.daemon_client import DaemonClient
-from console.config.model import load_config
+from console.config.loading import load_config
 from console.engine.daemon.api import build_app
 from console.engine.daemon.server import DaemonExtras, bind_socket
 from console.engine.daemon.service import TapeService

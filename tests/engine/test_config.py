@@ -8,7 +8,7 @@ import pytest
 
 from console.cli.main import main
 from console.config.errors import ConfigError, find_line
-from console.config.model import embedded_default_path, load_config
+from console.config.loading import embedded_default_path, load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 

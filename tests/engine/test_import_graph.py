@@ -117,7 +117,7 @@ def package_graph(graph: dict[str, set[str]]) -> dict[str, set[str]]:
 def test_the_graph_sees_imports() -> None:
     graph = module_graph()
     assert "console.engine.daemon.routes.core" in graph["console.engine.daemon.api"]
-    assert "console.wire.lto" in graph["console.config.model"]
+    assert "console.wire.lto" in graph["console.config.loading"]
     assert circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 
 

@@ -11,7 +11,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from console.config.model import PoolConfig
+from console.config.schema import PoolConfig
 from console.engine.inventory import AtomicJSONStorage, Inventory
 
 POOLS = [

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from console.config.model import load_config
+from console.config.loading import load_config
 from console.demo.xo_simulator.server import XoSimHandle, start_xosim_in_thread
 from console.engine.daemon.service import TapeService
 from console.engine.jobs.sources import JobSources

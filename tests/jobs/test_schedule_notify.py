@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 
-from console.config.model import JobConfig, NotifyConfig, PoolConfig
+from console.config.schema import JobConfig, NotifyConfig, PoolConfig
 from console.engine.inventory import Inventory
 from console.engine.jobs.schedule import Scheduler
 from console.engine.notify import Notifier
@@ -150,7 +150,7 @@ def test_verify_runs_on_its_own_schedule(tmp_path: Path) -> None:
 
 def test_verify_table_in_the_config(tmp_path: Path) -> None:
     from console.config.errors import ConfigError
-    from console.config.model import load_config
+    from console.config.loading import load_config
 
     root = Path(__file__).resolve().parents[2]
     text = (root / "config.toml").read_text()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from console.config.model import PoolConfig
+from console.config.schema import PoolConfig
 from console.engine.inventory import Inventory
 from console.engine.jobs.tape_choice import candidates, first_choice
 

@@ -7,7 +7,8 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
-from console.config.model import Config, JobConfig, load_config
+from console.config.loading import load_config
+from console.config.schema import Config, JobConfig
 from console.engine.inventory import Inventory
 
 MB = 10**6

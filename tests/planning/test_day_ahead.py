@@ -7,7 +7,8 @@ import threading
 import time
 from pathlib import Path
 
-from console.config.model import NOTIFY_EVENTS, NotifyConfig, load_config
+from console.config.loading import load_config
+from console.config.schema import NOTIFY_EVENTS, NotifyConfig
 from console.engine.jobs.schedule import Scheduler
 from console.engine.notify import Notifier
 from console.engine.planning.day_ahead import DayAheadCheck

@@ -18,7 +18,7 @@ from starlette.applications import Starlette
 from console.cli import restore_commands
 from console.cli.restore_commands import RESTORE_COMMANDS, add_restore_commands
 from console.client.daemon_client import DaemonClient, DaemonError
-from console.config.model import Config
+from console.config.schema import Config
 from console.engine.daemon.api import build_app
 from console.engine.daemon.routes.restore import restore_routes
 from tests.restore.conftest import RestoreSite, make_tree, same_tree

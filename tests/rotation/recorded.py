@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from console.config.model import Config, PoolConfig, embedded_default_path, load_config
+from console.config.loading import embedded_default_path, load_config
+from console.config.schema import Config, PoolConfig
 from console.engine.inventory import Inventory
 from console.engine.rotation.inputs import SiteNow
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from console.config.errors import ConfigError
-from console.config.model import embedded_default_path, load_config
+from console.config.loading import embedded_default_path, load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 SITE = """

@@ -6,7 +6,7 @@ import copy
 from datetime import UTC, datetime
 from pathlib import Path
 
-from console.config.model import NotifyConfig
+from console.config.schema import NotifyConfig
 from console.engine.notify import Notifier
 from console.engine.rotation.inputs import SiteNow
 from console.engine.rotation.swap_list import build_swap_list

@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 from croniter import croniter
 
-from console.config.model import Config, load_config
+from console.config.loading import load_config
+from console.config.schema import Config
 from console.engine.inventory import Inventory
 from console.engine.jobs.tape_choice import candidates, first_choice
 from console.engine.jobs.tape_records import record_labelled, record_written

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from console.config.model import embedded_default_path, load_config
+from console.config.loading import embedded_default_path, load_config
 from console.engine.retention import tape_state, with_state
 from console.engine.rotation.next_tape import next_tape
 from console.engine.rotation.swap_list import SwapList, build_swap_list

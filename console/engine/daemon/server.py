@@ -17,7 +17,7 @@ from typing import Any
 import uvicorn
 
 from console.config.errors import ConfigError, find_line
-from console.config.model import Config
+from console.config.schema import Config
 from console.engine.daemon.api import build_app
 from console.engine.daemon.config_audit import audit_config_change
 from console.engine.daemon.events import EventLog

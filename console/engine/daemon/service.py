@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from typing import Any
 
-from console.config.model import Config
+from console.config.schema import Config
 from console.engine.drives.base import BlankTape, Drive, DriveError
 from console.engine.drives.factory import build_drives
 from console.engine.inventory import Inventory

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from console.config.model import Config, DriveConfig
+from console.config.schema import Config, DriveConfig
 from console.engine.drives.base import Drive, DriveError
 from console.engine.drives.shelf import Shelf
 from console.engine.drives.speed import SpeedModel

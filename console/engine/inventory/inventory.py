@@ -14,7 +14,7 @@ from typing import Any
 
 from tinydb import Query, TinyDB
 
-from console.config.model import PoolConfig
+from console.config.schema import PoolConfig
 from console.engine.inventory.audit_log import AuditLog, VerifyResult, flat
 from console.engine.inventory.storage import AtomicJSONStorage
 from console.engine.retention import expiry, is_kept

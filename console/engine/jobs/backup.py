@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from console.config.model import DriveConfig, JobConfig
+from console.config.schema import DriveConfig, JobConfig
 from console.engine.drives.base import Drive, DriveError
 from console.engine.inventory import Inventory
 from console.engine.jobs.tape_choice import TapeChoice, candidates, describe_need

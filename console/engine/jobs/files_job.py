@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from console.config.model import Config, JobConfig
+from console.config.schema import Config, JobConfig
 from console.engine.inventory.file_index import FileIndex
 from console.engine.pipeline.parts import SourceMember
 from console.engine.sources.files import FilesSource

@@ -12,7 +12,7 @@ from collections import deque
 from collections.abc import Callable, Collection, Iterable
 from typing import Any
 
-from console.config.model import Config, JobConfig
+from console.config.schema import Config, JobConfig
 from console.engine.drives.base import Drive
 from console.engine.inventory import Inventory
 from console.engine.jobs.backup import BackupJob, BackupRun, JobContext, _iso_or_none

@@ -16,7 +16,7 @@ from typing import Any
 
 from croniter import croniter
 
-from console.config.model import JobConfig
+from console.config.schema import JobConfig
 from console.engine.inventory import Inventory
 from console.engine.refusals import Refused
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 
-from console.config.model import Config, JobConfig
+from console.config.schema import Config, JobConfig
 from console.engine.jobs.backup import BackupRun
 from console.engine.pipeline.parts import SourceMember
 from console.engine.sources.xo import xo_members

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from console.config.model import JobConfig
+from console.config.schema import JobConfig
 from console.engine.planning.plan import Planner, night_of_moment
 from console.engine.planning.space import Ledger, Space, record, space_for
 from console.wire.plan_words import size

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from console.config.model import JobConfig
+from console.config.schema import JobConfig
 from console.engine.planning.history import Night, compression_ratio
 from console.engine.sources.xo import VDI_FIELDS, VM_FIELDS, select_vms
 from console.engine.sources.xo_client import XoClient, XoError

@@ -15,7 +15,7 @@ from typing import Any
 
 from croniter import croniter
 
-from console.config.model import Config, JobConfig
+from console.config.schema import Config, JobConfig
 from console.engine.inventory import Inventory
 from console.engine.planning.advice import PoolTapes, job_sentence, pool_need, pool_sentence
 from console.engine.planning.estimate import WALK_SECONDS, Estimate, estimate_job

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from console.config.model import DriveConfig, JobConfig
+from console.config.schema import DriveConfig, JobConfig
 from console.engine.inventory import Inventory
 from console.engine.jobs.tape_choice import TapeChoice, describe_need, first_choice, rank
 from console.engine.retention import is_kept

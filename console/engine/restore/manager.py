@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from console.config.model import Config
+from console.config.schema import Config
 from console.engine.drives.base import Drive, DriveError
 from console.engine.inventory import Inventory, InventoryError
 from console.engine.inventory.file_index import FileIndex

@@ -13,7 +13,7 @@ import fnmatch
 from dataclasses import dataclass, field
 from typing import Any
 
-from console.config.model import Config
+from console.config.schema import Config
 from console.engine.inventory import Inventory
 from console.engine.refusals import BadRequest, NotFound, Refused
 from console.engine.restore.catalog import (

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from console.config.model import Config, JobConfig
+from console.config.schema import Config, JobConfig
 from console.engine.inventory import Inventory
 from console.engine.jobs.tape_choice import TapeChoice, rank
 from console.engine.retention import is_kept

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from console.config.model import JobConfig
+from console.config.schema import JobConfig
 from console.engine.jobs.tape_choice import TapeChoice, first_choice
 from console.engine.retention import expiry, is_kept, vault_of
 from console.engine.rotation.inputs import SiteNow

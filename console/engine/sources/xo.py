@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from console.config.model import JobConfig
+from console.config.schema import JobConfig
 from console.engine.pipeline.parts import SourceMember
 from console.engine.sources.xo_client import XoClient
 

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from console.config.model import JobConfig
+from console.config.schema import JobConfig
 from console.engine.pipeline.parts import SourceMember, SourceStreamError
 from console.engine.tapeformat.vhd import is_vhd_alias, resolve_vhd_alias, vhd_chain
 

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from console.config.model import DriveConfig
+from console.config.schema import DriveConfig
 from console.engine.drives.base import Drive, DriveError
 from console.engine.refusals import Refused
 from console.wire.states import DriveState, parse
