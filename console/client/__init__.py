@@ -1,0 +1,2 @@
+"""The console's client side: the daemon client and link over the Unix socket, the poller, and what the
+daemon's restore and swap answers mean to a screen. No Textual, no engine: the CLI and the console share it."""

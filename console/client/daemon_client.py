@@ -41,14 +41,14 @@ class DaemonUnavailable(Exception):
     """No daemon answers on the socket."""
 
 
-def _user() -> str:
+def client_user() -> str:
     try:
         return getpass.getuser()
     except (KeyError, OSError):
         return f"uid{os.getuid()}"
 
 
-def _error_of(response: httpx.Response) -> DaemonError:
+def error_of(response: httpx.Response) -> DaemonError:
     try:
         message = response.json().get("error")
     except (ValueError, AttributeError):
@@ -58,13 +58,33 @@ def _error_of(response: httpx.Response) -> DaemonError:
     return DaemonError(response.status_code, message)
 
 
+def unavailable(exc: Exception, where: str) -> DaemonUnavailable:
+    """A request that never got an answer, in one line: nothing listening, or the daemon went away."""
+    if isinstance(exc, httpx.ConnectError | FileNotFoundError | ConnectionRefusedError):
+        return DaemonUnavailable(f"no daemon answers on {where} ({exc})")
+    return DaemonUnavailable(f"lost the daemon on {where}: {exc or exc.__class__.__name__}")
+
+
+def answer_of(response: httpx.Response, path: str) -> Any:
+    """The daemon's JSON answer; its refusal (or an answer that is not JSON) as a DaemonError."""
+    if response.status_code >= 400:
+        raise error_of(response)
+    try:
+        return response.json()
+    except ValueError:
+        raise DaemonError(response.status_code, f"the daemon answered {path} with something not JSON") from None
+
+
+TRANSPORT_ERRORS = (httpx.TransportError, FileNotFoundError, ConnectionRefusedError)
+
+
 class DaemonClient:
     def __init__(self, socket_path: Path, *, timeout: float | None = None) -> None:
         self.socket_path = Path(socket_path)
         self._http = httpx.Client(
             transport=httpx.HTTPTransport(uds=str(self.socket_path), verify=False),  # a Unix socket: no TLS
             base_url=BASE_URL,
-            headers={USER_HEADER: _user()},
+            headers={USER_HEADER: client_user()},
             timeout=httpx.Timeout(timeout, connect=5.0),
         )
 
@@ -80,13 +100,9 @@ class DaemonClient:
     def request(self, method: str, path: str, json: Any = None, timeout: float | None = None) -> Any:
         try:
             response = self._http.request(method, path, json=json, timeout=timeout)
-        except (httpx.ConnectError, FileNotFoundError, ConnectionRefusedError) as exc:
-            raise DaemonUnavailable(f"no daemon answers on {self.socket_path} ({exc})") from None
-        except httpx.TransportError as exc:
-            raise DaemonUnavailable(f"lost the daemon on {self.socket_path}: {exc}") from None
-        if response.status_code >= 400:
-            raise _error_of(response)
-        return response.json()
+        except TRANSPORT_ERRORS as exc:
+            raise unavailable(exc, str(self.socket_path)) from None
+        return answer_of(response, path)
 
     def get(self, path: str, timeout: float | None = 10.0) -> Any:
         return self.request("GET", path, timeout=timeout)
@@ -100,10 +116,10 @@ class DaemonClient:
             with self._http.stream("GET", path, timeout=None) as response:
                 if response.status_code >= 400:
                     response.read()
-                    raise _error_of(response)
+                    raise error_of(response)
                 yield response.iter_raw()
         except httpx.ConnectError as exc:
-            raise DaemonUnavailable(f"no daemon answers on {self.socket_path} ({exc})") from None
+            raise unavailable(exc, str(self.socket_path)) from None
 
     def health(self) -> dict[str, Any] | None:
         try:

@@ -14,7 +14,14 @@ from typing import Any
 
 import httpx
 
-from console.client.daemon_client import BASE_URL, USER_HEADER, DaemonError, DaemonUnavailable, _error_of, _user
+from console.client.daemon_client import (
+    BASE_URL,
+    TRANSPORT_ERRORS,
+    USER_HEADER,
+    answer_of,
+    client_user,
+    unavailable,
+)
 
 # httpcore asks sniffio which event loop runs for every lock it makes (several per request). When sniffio is
 # not installed, each ask is a failed import that searches all of sys.path: ~2 ms, a few % of a core at one
@@ -31,7 +38,7 @@ class DaemonLink:
         self._http = httpx.AsyncClient(
             transport=transport,
             base_url=BASE_URL,
-            headers={USER_HEADER: user or _user()},
+            headers={USER_HEADER: user or client_user()},
             timeout=httpx.Timeout(STATUS_TIMEOUT, connect=5.0),
         )
 
@@ -46,16 +53,9 @@ class DaemonLink:
     async def request(self, method: str, path: str, body: Any = None, timeout: float | None = STATUS_TIMEOUT) -> Any:
         try:
             response = await self._http.request(method, path, json=body, timeout=timeout)
-        except (httpx.ConnectError, FileNotFoundError, ConnectionRefusedError) as exc:
-            raise DaemonUnavailable(f"no daemon answers on {self.where} ({exc})") from None
-        except httpx.TransportError as exc:
-            raise DaemonUnavailable(f"lost the daemon on {self.where}: {exc or exc.__class__.__name__}") from None
-        if response.status_code >= 400:
-            raise _error_of(response)
-        try:
-            return response.json()
-        except ValueError:
-            raise DaemonError(response.status_code, f"the daemon answered {path} with something not JSON") from None
+        except TRANSPORT_ERRORS as exc:
+            raise unavailable(exc, self.where) from None
+        return answer_of(response, path)
 
     async def get(self, path: str) -> Any:
         return await self.request("GET", path)

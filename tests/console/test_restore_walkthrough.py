@@ -35,10 +35,11 @@ from console.engine.daemon.service import TapeService
 from console.engine.sources.xo_client import XoClient
 from console.tui.app import TapeConsoleApp
 from console.tui.screens.restore import RestoreScreen
+from console.wire import units
 from tests.console.conftest import SITE, TODAY, Site, console, make_files, until
 from tests.console.fake_daemon import RecordedDaemon, recording
 from tests.restore.conftest import same_tree
-from widgets import restore_run, units
+from widgets import restore_run
 from widgets.big_text import BigText
 from widgets.confirm import ConfirmScreen
 from widgets.restore_run import RestoreRunPanel

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from console.client.daemon_client import _user
+from console.client.daemon_client import client_user
 from tests.daemon.conftest import Site
 
 
@@ -35,7 +35,7 @@ def test_the_user_is_the_unix_user_of_the_socket_not_the_header(site: Site, caps
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LOGNAME", "mallory")
     monkeypatch.setenv("USER", "mallory")
-    assert _user() == "mallory" != me()  # so the CLI claims to be mallory in its header
+    assert client_user() == "mallory" != me()  # so the CLI claims to be mallory in its header
     assert site.run("load", "lto5", "TST001L5") == 0
     with httpx.Client(transport=httpx.HTTPTransport(uds=str(site.socket)), base_url="http://tapeconsole/v1",
                       headers={"X-Tapeconsole-User": "eve"}) as raw:
