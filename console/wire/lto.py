@@ -38,6 +38,15 @@ GENERATION_RATES: dict[str, tuple[float, float]] = {
     name: (g.native_rate, g.floor_rate) for name, g in TABLE.items()
     if g.native_rate is not None and g.floor_rate is not None
 }
+# SCSI density codes of LTO media (SSC, MODE SENSE block descriptor) -> generation.
+DENSITY_GENERATIONS: dict[int, str] = {
+    0x44: "LTO-3",
+    0x46: "LTO-4",
+    0x58: "LTO-5",
+    0x5A: "LTO-6",
+    0x5C: "LTO-7",
+    0x5E: "LTO-8",
+}
 BARCODE = re.compile(r"^[A-Z0-9]{6}L([0-9])$")
 
 

@@ -13,7 +13,8 @@ import pytest
 
 from console.engine.drives.base import BlankTape, DriveIOError
 from console.engine.drives.shelf import Shelf
-from console.engine.drives.virtual import RUN_HEADER_BYTES, VirtualDrive
+from console.engine.drives.tape_image import RUN_HEADER_BYTES
+from console.engine.drives.virtual import VirtualDrive
 from tests.drives.blocks import READ_ALL, block, read_file, write_file
 
 ROOT = Path(__file__).resolve().parents[2]

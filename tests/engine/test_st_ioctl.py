@@ -28,7 +28,7 @@ from console.engine.drives.base import (
     NotSupported,
     WriteProtected,
 )
-from console.engine.drives.st import StDrive, decode_tapealert_page, tape_index
+from console.engine.drives.st import StDrive, tape_index
 from console.engine.drives.st_ioctl import (
     GENERIC_IOC,
     MTGET,
@@ -45,6 +45,7 @@ from console.engine.drives.st_ioctl import (
     pack_mtop,
     unpack_mtop,
 )
+from console.engine.drives.tape_alerts import decode_tapealert_page
 
 LONG = struct.calcsize("l")
 ONLINE_BOT = Gstat.ONLINE | Gstat.BOT
