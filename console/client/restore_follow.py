@@ -14,8 +14,6 @@ from console.wire import units
 from console.wire.states import FINISHED
 
 Json = dict[str, Any]
-EARLY_STOP = "the rest of the archive was not read"  # the daemon's note when every file asked for was out
-TAPE_MOVES = ("loaded ", "ejected ")  # the daemon's notes of its own loads and ejects: not news at the end
 
 
 @dataclass(frozen=True)
@@ -68,14 +66,14 @@ def waiting(run: Json, tapes: list[Json], drives: list[Json]) -> Waiting | None:
     need = run.get("need")
     if run.get("state") != "waiting" or not need:
         return None
-    wanted = need.removeprefix("insert ").rsplit(" into drive ", 1)[0]  # 'tape L1 (barcode B1)'
-    name = run.get("tape") or wanted.removeprefix("tape ").split(" ", 1)[0]
+    name = run.get("need_tape") or run.get("tape") or "?"
     record = _tape_record(name, tapes)
     drive = run.get("drive") or "?"
     generation = next((d.get("generation") or "" for d in drives if d.get("name") == drive), "")
-    wrong = next((n for n in reversed(run.get("notes") or []) if n.endswith(f"not {wanted}: ejected it")), None)
-    if wrong is not None:
-        found = wrong.split(" got ", 1)[-1].split(", not ", 1)[0]
+    wrong = None
+    last_wrong = run.get("wrong_tape") or {}
+    if last_wrong.get("wanted") in (run.get("need_tape"), name) and last_wrong.get("found"):
+        found = last_wrong["found"]
         wrong = f"Drive {drive} got {found}, not {name}: it was ejected. Put {found} back on the shelf."
     verb = "BRING BACK" if ((record or {}).get("location") or "").startswith("offsite") else "INSERT"
     return Waiting(verb=verb, tape=name, drive=drive, where=_where_to_fetch(record, drive, generation), wrong=wrong)
@@ -158,13 +156,13 @@ def restore_outcome(run: Json) -> Outcome:
     request = run.get("request") or {}
     to, sr = request.get("to"), request.get("to_xo")
     notes = list(run.get("notes") or [])
-    unchecked = any(EARLY_STOP in n for n in notes)
+    unchecked = bool(run.get("stopped_early"))
     results = run.get("results") or []
     lines = [_restored(r, to, unchecked) for r in results]
     lines += [f"✘ {r['name']}: refused: {r['why']}" for r in run.get("refused") or []]
     plan = run.get("plan") or {}
     lines += [f"✘ {u['name']}: cannot be restored: {u['why']}" for u in plan.get("unrestorable") or []]
-    lines += [f"· {n}" for n in notes if EARLY_STOP not in n and not n.startswith(TAPE_MOVES)]
+    lines += [f"· {n}" for n in notes]  # the run's loads and ejects come apart (tape_moves): not news at the end
     asked = plan.get("member_count", len(results))
     good = sum(1 for r in results if r.get("ok"))
     state = run.get("state")

@@ -74,13 +74,15 @@ def test_a_running_restore_in_plain_words() -> None:
 def test_waiting_for_a_tape_says_where_it_is_and_what_to_do(location: str, verb: str, where: str) -> None:
     answers = recording("restoring")
     run = running()
-    run.update(state="waiting", need="insert tape DEM002L5 into drive lto5")
+    run.update(state="waiting", need="insert tape DEM002L5 into drive lto5", need_tape="DEM002L5")
     tapes = copy.deepcopy(answers["/tapes"])
     next(t for t in tapes if t["barcode"] == "DEM002L5")["location"] = location
     waiting = follow.waiting(run, tapes, answers["/drives"])
     assert waiting is not None and (waiting.verb, waiting.tape, waiting.drive) == (verb, "DEM002L5", "lto5")
     assert waiting.where.startswith(where) and waiting.wrong is None
-    run["notes"].append("drive lto5 got DEM003L5, not tape DEM002L5: ejected it")
+    run["wrong_tape"] = {"found": "DEM001L5", "wanted": "DEM009L5"}  # an earlier wait's: not this one's
+    assert follow.waiting(run, tapes, answers["/drives"]).wrong is None
+    run["wrong_tape"] = {"found": "DEM003L5", "wanted": "DEM002L5"}
     waiting = follow.waiting(run, tapes, answers["/drives"])
     assert waiting is not None
     assert waiting.wrong == "Drive lto5 got DEM003L5, not DEM002L5: it was ejected. Put DEM003L5 back on the shelf."

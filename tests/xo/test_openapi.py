@@ -1,7 +1,8 @@
 """The fake XO's answers validate against the schemas of XO's own OpenAPI description.
 
-The description (shared/reference/xo-rest-openapi.json) is read where it lies; these tests skip when
-it is absent.
+The description is XO's own, trimmed to the operations the client uses (tests/xo/data/, made by
+tests/xo/trim_openapi.py from shared/reference/xo-rest-openapi.json); a test checks the trimmed copy is
+what the script makes of the full description whenever that lies beside the project.
 """
 
 from __future__ import annotations
@@ -116,3 +117,15 @@ def test_snapshot_and_task_answers_validate(http: httpx.Client, openapi: dict[st
     task = http.get(f"/tasks/{answer.json()['taskId']}", params={"wait": "true"}).json()
     validate(task, response_schema(openapi, "/tasks/{id}", "get", "200"))
     validate(http.get(f"/vm-snapshots/{task['result']['id']}").json(), ref("Unbrand_XoVmSnapshot_"))
+
+
+def test_the_trimmed_description_is_what_the_full_one_gives(openapi: dict[str, Any]) -> None:
+    from tests.xo import trim_openapi
+
+    assert {(p, m) for p, ops in openapi["paths"].items() for m in ops} == set(trim_openapi.OPERATIONS)
+    assert not trim_openapi.refs_in(openapi) - set(openapi["components"]["schemas"])  # every $ref resolves
+    if not trim_openapi.FULL.exists():
+        pytest.skip(f"no full description at {trim_openapi.FULL} to compare with")
+    import json
+
+    assert trim_openapi.trim(json.loads(trim_openapi.FULL.read_text())) == openapi

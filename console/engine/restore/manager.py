@@ -96,10 +96,10 @@ class RestoreManager:
             log.warning("%s run %d was interrupted by a daemon stop", record["kind"], record["id"])
         return last
 
-    def _waiting(self, run: TapeRun, need: str | None) -> None:
-        """The run waits for a tape (need) or goes on (None); the record says so too."""
+    def _waiting(self, run: TapeRun, need: str | None, barcode: str | None = None) -> None:
+        """The run waits for a tape (need, its barcode) or goes on (None); the record says so too."""
         was = run.state
-        run.waiting(need)
+        run.waiting(need, barcode)
         if run.state != was:
             self._save(run)
 
@@ -356,7 +356,8 @@ class RestoreManager:
         try:
             with slot.hold(activity) as drive:
                 tapes = TapeHandler(slot, self.slots, self.inventory, self.autoload, run.cancel,
-                                    on_wait=lambda need: self._waiting(run, need), note=run.note,
+                                    on_wait=lambda need, barcode: self._waiting(run, need, barcode),
+                                    on_wrong=run.wrong_tape_found, note=run.note, moved=run.tape_moved,
                                     poll_seconds=self.operator_poll_seconds, wait_seconds=self.operator_wait_seconds)
                 body(ReadOnlyDrive(drive), tapes)  # type: ignore[arg-type]
             run.state = "done"

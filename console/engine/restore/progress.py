@@ -71,10 +71,14 @@ class TapeRun:
     set_id: int | None = None
     member: str | None = None
     need: str | None = None  # what the run waits for: 'insert tape L1 into drive lto4'
+    need_tape: str | None = None  # the barcode of the tape it waits for
+    wrong_tape: Json | None = None  # the last wrong tape inserted: {"found": label or barcode, "wanted": barcode}
     results: list[Json] = field(default_factory=list)
     refused: list[Json] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    tape_moves: list[str] = field(default_factory=list)  # the run's own loads and ejects, in words
+    stopped_early: bool = False  # every file asked for was out before the end of the archive (not checked)
     summary: Json = field(default_factory=dict)
     stats: ReadStats = field(default_factory=ReadStats)
     cancel: threading.Event = field(default_factory=threading.Event)
@@ -84,14 +88,21 @@ class TapeRun:
         self.bytes_done += count
         self.meter.sample(self.bytes_done)
 
-    def waiting(self, need: str | None) -> None:
-        self.need = need
+    def waiting(self, need: str | None, barcode: str | None = None) -> None:
+        self.need, self.need_tape = need, barcode if need else None
         if self.state in ("running", "waiting"):
             self.state = "waiting" if need else "running"
 
     def note(self, text: str) -> None:
         self.notes.append(text)
         del self.notes[:-100]
+
+    def wrong_tape_found(self, found: str, wanted: str) -> None:
+        self.wrong_tape = {"found": found, "wanted": wanted}
+
+    def tape_moved(self, text: str) -> None:
+        self.tape_moves.append(text)
+        del self.tape_moves[:-100]
 
     @property
     def finished(self) -> bool:
@@ -108,10 +119,12 @@ class TapeRun:
             "state": self.state, "ok": self.ok, "error": self.error,
             "started": _iso(self.started), "ended": _iso(self.ended),
             "bytes": self.bytes_done, "expected_bytes": self.expected_bytes, "rate": rate, "eta_seconds": eta,
-            "tape": self.tape, "set": self.set_id, "member": self.member, "need": self.need,
+            "tape": self.tape, "set": self.set_id, "member": self.member,
+            "need": self.need, "need_tape": self.need_tape, "wrong_tape": self.wrong_tape,
             "drive_reads": self.stats.to_json(),
             "results": self.results[-MAX_LISTED:], "result_count": len(self.results),
             "results_ok": sum(1 for r in self.results if r.get("ok")),
             "refused": self.refused[-MAX_LISTED:], "problems": self.problems[:MAX_LISTED],
-            "notes": list(self.notes), "summary": dict(self.summary), "request": self.request, "plan": self.plan,
+            "notes": list(self.notes), "tape_moves": list(self.tape_moves), "stopped_early": self.stopped_early,
+            "summary": dict(self.summary), "request": self.request, "plan": self.plan,
         }

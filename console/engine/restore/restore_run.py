@@ -85,6 +85,7 @@ class RestoreRunner:
                     break
             if self.target.satisfied:
                 self._finish(member)
+                self.run.stopped_early = True
                 self.run.note("every file asked for is restored: the rest of the archive was not read")
                 return True
             problem = None

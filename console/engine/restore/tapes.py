@@ -46,8 +46,10 @@ class TapeHandler:
         autoload: Autoload | None,
         cancel: threading.Event,
         *,
-        on_wait: Callable[[str | None], None] = lambda need: None,
+        on_wait: Callable[[str | None, str | None], None] = lambda need, barcode: None,
+        on_wrong: Callable[[str, str], None] = lambda found, wanted: None,
         note: Callable[[str], None] = lambda text: None,
+        moved: Callable[[str], None] = lambda text: None,
         poll_seconds: float = 2.0,
         wait_seconds: float = 6 * 3600,
     ) -> None:
@@ -56,8 +58,10 @@ class TapeHandler:
         self.inventory = inventory
         self.autoload = autoload
         self.cancel = cancel
-        self.on_wait = on_wait
+        self.on_wait = on_wait  # (what to do in words, the barcode wanted); (None, None) once it goes on
+        self.on_wrong = on_wrong  # (the label or barcode found, the barcode wanted)
         self.note = note
+        self.moved = moved  # the handler's own loads and ejects
         self.poll_seconds = poll_seconds
         self.wait_seconds = wait_seconds
 
@@ -90,7 +94,7 @@ class TapeHandler:
 
     def _eject(self) -> None:
         barcode = eject_and_record(self.slot, self.drive, self.inventory, "tapeconsole", reason="restore")
-        self.note(f"ejected {barcode or 'the tape'} from drive {self.slot.name}")
+        self.moved(f"ejected {barcode or 'the tape'} from drive {self.slot.name}")
 
     def _free(self, wanted: WantedTape) -> None:
         """A virtual tape held by the other drive is ejected there first (that drive must be idle)."""
@@ -99,7 +103,7 @@ class TapeHandler:
                 continue
             with other.hold(f"ejecting {wanted.barcode} for a restore on {self.slot.name}") as drive:
                 eject_and_record(other, drive, self.inventory, "tapeconsole", reason="restore")
-            self.note(f"ejected {wanted.barcode} from drive {other.name}")
+            self.moved(f"ejected {wanted.barcode} from drive {other.name}")
 
     def _autoload(self, wanted: WantedTape) -> LoadedTape:
         assert self.autoload is not None
@@ -109,7 +113,7 @@ class TapeHandler:
                                      self.autoload, reason="restore")
         except DriveError as exc:
             raise Refused(f"cannot load {wanted.describe()} into drive {self.slot.name}: {exc}") from None
-        self.note(f"loaded {wanted.describe()} into drive {self.slot.name}")
+        self.moved(f"loaded {wanted.describe()} into drive {self.slot.name}")
         if not self._is(loaded, wanted):
             reads = loaded.label or loaded.foreign or "no label"
             raise Refused(f"{wanted.barcode} reads {reads}, not {wanted.describe()}")
@@ -117,7 +121,7 @@ class TapeHandler:
 
     def _wait_for_operator(self, wanted: WantedTape) -> LoadedTape:
         need = f"insert {wanted.describe()} into drive {self.slot.name}"
-        self.on_wait(need)
+        self.on_wait(need, wanted.barcode)
         deadline = time.monotonic() + self.wait_seconds
         try:
             while True:
@@ -137,7 +141,8 @@ class TapeHandler:
                                          reason="restore")
                     return loaded
                 self._eject()
-                self.note(f"drive {self.slot.name} got {loaded.label or loaded.barcode or 'an unknown tape'}, "
-                          f"not {wanted.describe()}: ejected it")
+                found = loaded.label or loaded.barcode or "an unknown tape"
+                self.on_wrong(found, wanted.barcode)
+                self.note(f"drive {self.slot.name} got {found}, not {wanted.describe()}: ejected it")
         finally:
-            self.on_wait(None)
+            self.on_wait(None, None)
