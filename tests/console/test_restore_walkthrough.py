@@ -378,3 +378,22 @@ async def test_a_daemon_that_stops_answering_mid_restore_is_said_then_followed_a
         daemon.down = False
         await until(pilot, lambda: not problem.display, what="the daemon back")
         assert text(panel, "#run-state") == "Reading tape DEM002L5 in drive lto5, set 3."
+
+
+async def test_opening_the_walkthrough_asks_the_daemon_once() -> None:
+    """The sets with their member lists, the jobs and the restore runs come in one answer (GET /restore-catalog),
+    not one request per set."""
+    daemon = RecordedDaemon(copy.deepcopy(recording("morning")))
+    app = TapeConsoleApp(daemon.link(), busy_seconds=3600, idle_seconds=3600, today=TODAY, cursor_blink=False,
+                         watch_terminal=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.snapshot.tick, what="the first poll")
+        await pilot.pause(0.2)
+        before = len(daemon.gets)
+        await pilot.press("r")
+        screen = await until(pilot, lambda: isinstance(app.screen, RestoreScreen) and app.screen, what="the screen")
+        targets = screen.query_one("#what-list", OptionList)
+        await until(pilot, lambda: targets.option_count > 1, what="the targets")
+        await pilot.pause(0.2)
+        assert daemon.gets[before:] == ["/restore-catalog"]
+        assert [targets.get_option_at_index(i).id for i in range(targets.option_count)][-1] == "files:nightly-files"
