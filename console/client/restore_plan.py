@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from console.wire.lto import drive_can_read
+from console.wire.restore_catalog import RESTORABLE
 from console.wire.units import short_name
 
 Json = dict[str, Any]
-RESTORABLE = ("complete", "incomplete", "failed", "cancelled")  # a failed set keeps the members it finished
 PART = re.compile(r"\.part\d{4}$")
 
 

@@ -27,7 +27,7 @@ from textual import events
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, Static
 
-from console.client.daemon_client import DaemonClient
+from console.client.daemon_client import DaemonClient, DaemonError
 from console.config.loading import load_config
 from console.engine.daemon.api import build_app
 from console.engine.daemon.server import DaemonExtras, bind_socket
@@ -36,6 +36,7 @@ from console.engine.sources.xo_client import XoClient
 from console.tui.app import TapeConsoleApp
 from console.tui.screens.restore import RestoreScreen
 from console.wire import units
+from console.wire.restore_catalog import RESTORABLE, RestoreCatalog
 from tests.console.conftest import SITE, TODAY, Site, console, make_files, until
 from tests.console.fake_daemon import RecordedDaemon, recording
 from tests.restore.conftest import same_tree
@@ -378,3 +379,45 @@ async def test_a_daemon_that_stops_answering_mid_restore_is_said_then_followed_a
         daemon.down = False
         await until(pilot, lambda: not problem.display, what="the daemon back")
         assert text(panel, "#run-state") == "Reading tape DEM002L5 in drive lto5, set 3."
+
+
+async def test_opening_the_walkthrough_asks_the_daemon_once() -> None:
+    """The sets with their member lists, the jobs and the restore runs come in one answer (GET /restore-catalog),
+    not one request per set."""
+    daemon = RecordedDaemon(copy.deepcopy(recording("morning")))
+    app = TapeConsoleApp(daemon.link(), busy_seconds=3600, idle_seconds=3600, today=TODAY, cursor_blink=False,
+                         watch_terminal=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.snapshot.tick, what="the first poll")
+        await pilot.pause(0.2)
+        before = len(daemon.gets)
+        await pilot.press("r")
+        screen = await until(pilot, lambda: isinstance(app.screen, RestoreScreen) and app.screen, what="the screen")
+        targets = screen.query_one("#what-list", OptionList)
+        await until(pilot, lambda: targets.option_count > 1, what="the targets")
+        await pilot.pause(0.2)
+        assert daemon.gets[before:] == ["/restore-catalog"]
+        assert [targets.get_option_at_index(i).id for i in range(targets.option_count)][-1] == "files:nightly-files"
+
+
+def test_the_restore_catalog_answers_what_the_walkthrough_asked_for_one_by_one(daemon: Daemon) -> None:
+    """GET /v1/restore-catalog over the API: the sets, the member lists of the restorable ones, newest first
+    (GET /sets/ID each), the jobs and the restore runs."""
+    site = daemon.site
+    if not any(s["job"] == "nightly-vdi" for s in site.get("/sets")):  # when run on its own
+        daemon.backup("nightly-vdi")
+    catalog = site.get("/restore-catalog")
+    sets = site.get("/sets")
+    assert catalog["sets"] == sets and catalog["jobs"] == site.get("/jobs")
+    restorable = sorted((s["id"] for s in sets if s["state"] in RESTORABLE), reverse=True)
+    assert len(restorable) >= 2 and {s["job"] for s in sets} == {"nightly-files", "nightly-vdi"}
+    assert [d["id"] for d in catalog["details"]] == restorable
+    assert all(d == site.get(f"/sets/{d['id']}") and d["members"] for d in catalog["details"])
+    runs = site.get("/restores")
+    assert [(r["id"], r["kind"], r["state"]) for r in catalog["restores"]] == \
+        [(r["id"], r["kind"], r["state"]) for r in runs]
+    assert RestoreCatalog.from_json(catalog).details == {d["id"]: d for d in catalog["details"]}
+    assert [d["id"] for d in site.get("/restore-catalog?limit=1")["details"]] == restorable[:1]
+    with pytest.raises(DaemonError) as refused:
+        site.get("/restore-catalog?limit=all")
+    assert refused.value.status == 400 and "limit must be a whole number" in str(refused.value)

@@ -14,6 +14,7 @@ from console.engine.daemon.routes.audit import audit_routes
 from console.engine.daemon.routes.core import core_routes
 from console.engine.daemon.routes.plan import plan_routes
 from console.engine.daemon.routes.restore import restore_routes
+from console.engine.daemon.routes.restore_catalog import restore_catalog_routes
 from console.engine.daemon.routes.rotation import rotation_routes
 from console.engine.daemon.service import TapeService
 
@@ -22,6 +23,7 @@ def build_app(service: TapeService, *, on_stop: Callable[[], None] | None = None
               events: EventLog | None = None) -> Starlette:
     routes = core_routes(service, on_stop=on_stop, events=events)
     routes += restore_routes(service, service.restores)
+    routes += restore_catalog_routes(service)
     routes += rotation_routes(service)
     routes += audit_routes(service)
     routes += plan_routes(service)

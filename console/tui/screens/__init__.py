@@ -1,1 +1,2 @@
-"""The console's screens: dashboard, tape swap, restore walkthrough, and the label form."""
+"""The console's screens: dashboard, tape swap, restore walkthrough (its steps in restore_steps/), the capacity
+plan, the command palette and the label form."""

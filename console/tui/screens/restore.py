@@ -6,63 +6,46 @@ them back and inserts them with the swap steps. Then where to (a folder on the b
 disk a new VDI on a Xen Orchestra SR), a question when the folder already holds files, and the daemon
 restores (POST /v1/restores): the run panel follows it, says which tape to insert when the run waits for
 one, and at the end what each member came to and where it is.
+
+The walk itself (steps, choices, words, the request) is console/client/restore_walk.py; each step is a
+widget of restore_steps/. This screen fetches (one GET /v1/restore-catalog on opening, the file index while
+a path is typed, the restore's start), routes the steps' messages to the walk and shows the step it is at.
 """
 
 from __future__ import annotations
 
 import asyncio
-import glob
-import os
-from typing import Any
-from urllib.parse import urlencode
 
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
-from textual.content import Content
+from textual.containers import Vertical
 from textual.screen import Screen
-from textual.timer import Timer
-from textual.widgets import ContentSwitcher, Footer, Input, OptionList, Static
-from textual.widgets.option_list import Option
+from textual.widgets import ContentSwitcher, Footer, Input
 
-from console.client import restore_plan
 from console.client import restore_request as ask
 from console.client.daemon_client import DaemonError, DaemonUnavailable
 from console.client.poller import Snapshot
-from console.client.restore_follow import finished
-from console.client.restore_plan import Night, TapeNeed, Target
+from console.client.restore_walk import RestoreWalk
 from console.client.swap_list import SwapPlan
-from console.tui.messages import SetsLoaded
+from console.tui import messages as m
+from console.tui.screens.restore_steps.files import FilesStep
+from console.tui.screens.restore_steps.night import NightStep
+from console.tui.screens.restore_steps.step_bar import StepBar
+from console.tui.screens.restore_steps.tapes import TapesStep
+from console.tui.screens.restore_steps.target import TargetStep
+from console.tui.screens.restore_steps.what import WhatStep
 from console.tui.screens.swap import SwapScreen
-from console.wire import units
-from console.wire.swap_list import PutIn
+from console.wire.restore_catalog import RestoreCatalog
 from widgets.confirm import ConfirmScreen
 from widgets.console_host import ConsoleHost, host_of
 from widgets.restore_run import RestoreRunPanel, refusal
 
-Json = dict[str, Any]
-STEP_NAMES = ("1 What", "2 Night", "3 Tapes", "4 Where to", "5 Restore", "6 Result")
-STEP_OF = {"what": 0, "files": 0, "night": 1, "tapes": 2, "target": 3, "run": 4}
-GOING_BACK = ("files", "night", "tapes", "target")
-DETAIL_LIMIT = 60  # member lists of the newest sets only: enough for two weeks of nightly runs
-FIND_LIMIT = 200  # files listed while typing a path
-FIND_DELAY = 0.3  # seconds after the last key before asking the file index
+# what has the focus on each step: its list or field; elsewhere the page, so keys reach the screen
+FOCUS = {"what": "#what-list", "files": "#files-input", "night": "#night-list", "target": "#target-input"}
 
 
 class RestoreScreen(Screen[None]):
-    DEFAULT_CSS = """
-    RestoreScreen {
-        #files-input, #target-input { margin-bottom: 1; }
-        #files-status { margin-bottom: 1; }
-        #files-status.-problem, #target-problem { color: $error; text-style: bold; }
-        #files-list { height: 1fr; border: round $foreground-muted; }
-        #target-kind { height: 2; border: none; padding: 0; margin-bottom: 1; }
-        #target-label { text-style: bold; }
-        #target-keys { text-style: bold; color: $accent; margin-top: 1; }
-        #target-hint { color: $foreground-muted; margin-top: 1; }
-    }
-    """
     BINDINGS = [
         Binding("escape", "back", "back"),
         Binding("escape", "leave", "close"),
@@ -78,24 +61,15 @@ class RestoreScreen(Screen[None]):
     def __init__(self, *, standalone: bool = False) -> None:
         super().__init__()
         self.standalone = standalone
-        self.sets: list[Json] = []
-        self.details: dict[int, Json] = {}
-        self.jobs: list[Json] = []
-        self._targets: dict[str, Target] = {}
-        self.target: Target | None = None
-        self.night: Night | None = None
-        self.needs: list[TapeNeed] = []
-        self.paths: list[str] = []  # globs inside a file tree; none: all of it
-        self.path_text = ""  # the path as the operator chose it
-        self.found: list[Json] = []  # the file index's rows for `paths`
-        self.found_all = True  # `found` is every match (the search was not cut at its limit)
-        self.to_xo = False
-        self.typed = {"folder": "", "xo": ""}
-        self.step = "what"
-        self.history: list[str] = []
-        self._rows: list[Json] = []  # the files listed under the path being typed
-        self._find_timer: Timer | None = None
-        self._found_running: Json | None = None
+        self.walk = RestoreWalk()
+
+    @property
+    def step(self) -> str:
+        return self.walk.step
+
+    @property
+    def to_xo(self) -> bool:
+        return self.walk.to_xo
 
     @property
     def console(self) -> ConsoleHost:
@@ -107,288 +81,137 @@ class RestoreScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="restore-box"):
-            yield Static("", id="restore-steps")
+            yield StepBar("", id="restore-steps")
             with ContentSwitcher(initial="what", id="restore-pages"):
-                with Vertical(id="what"):
-                    yield Static("What do you want to restore?", classes="question")
-                    yield OptionList(id="what-list")
-                with Vertical(id="files"):
-                    yield Static("", classes="question", id="files-question")
-                    yield Input(placeholder="a path inside the backup, e.g. mail/box0 or *.eml; empty: all of it",
-                                id="files-input")
-                    yield Static("", id="files-status", markup=False)
-                    yield OptionList(id="files-list")
-                with Vertical(id="night"):
-                    yield Static("", classes="question", id="night-question")
-                    yield OptionList(id="night-list")
-                with VerticalScroll(id="tapes"):
-                    yield Static("", classes="question", id="tapes-question")
-                    yield Static("", id="tapes-list", markup=False)
-                    yield Static("", id="tapes-next")
-                with Vertical(id="target"):
-                    yield Static("", classes="question", id="target-question", markup=False)
-                    yield OptionList(Option("Into a folder on the backup server", id="folder"),
-                                     Option("Into Xen Orchestra, as a new VDI on an SR", id="xo"), id="target-kind")
-                    yield Static("", id="target-label", markup=False)
-                    yield Input(id="target-input")
-                    yield Static("", id="target-problem", markup=False)
-                    yield Static("", id="target-about", markup=False)
-                    yield Static("Enter: start the restore   Tab: next field   Esc: back", id="target-keys")
-                    yield Static("", id="target-hint", markup=False)
+                yield WhatStep(id="what")
+                yield FilesStep(id="files")
+                yield NightStep(id="night")
+                yield TapesStep(id="tapes")
+                yield TargetStep(id="target")
                 yield RestoreRunPanel(id="run")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#what-list", OptionList).add_option(Option("Looking for backup sets…", disabled=True))
+        self.query_one(WhatStep).show(self.walk)
         self._draw_steps()
-        self.load_sets()
+        self.load_catalog()
 
     def show_snapshot(self, snapshot: Snapshot) -> None:
-        if self.step == "tapes" and self.night is not None:
+        if self.walk.step == "tapes" and self.walk.night is not None:
             self._show_tapes()
-        elif self.step == "run":
+        elif self.walk.step == "run":
             self.panel.draw()
 
-    # ---- fetching the sets (and a restore already running, to follow it again)
-    @work(exclusive=True, group="restore")
-    async def load_sets(self) -> None:
-        link = self.console.link
-        try:
-            sets, jobs = await asyncio.gather(link.get("/sets"), link.get("/jobs"))
-            wanted = [s for s in sorted(sets, key=lambda s: s["id"], reverse=True)
-                      if s["state"] in restore_plan.RESTORABLE][:DETAIL_LIMIT]
-            details = await asyncio.gather(*(link.get(f"/sets/{s['id']}") for s in wanted))
-        except (DaemonError, DaemonUnavailable) as exc:
-            self.query_one("#what-list", OptionList).clear_options().add_option(
-                Option(f"Cannot list the backup sets: {exc}", disabled=True))
-            return
-        try:
-            runs = await link.get("/restores")
-        except (DaemonError, DaemonUnavailable):
-            runs = []  # only the following of a restore already running is lost
-        active = [r for r in runs if r.get("kind") == "restore" and not finished(r)]
-        self._found_running = max(active, key=lambda r: r["id"]) if active else None
-        self.post_message(SetsLoaded(sets, jobs, {d["id"]: d for d in details}))
-
-    def on_sets_loaded(self, message: SetsLoaded) -> None:
-        self.sets, self.jobs, self.details = message.sets, message.jobs, message.details
-        found = restore_plan.targets(self.sets, self.details, self.jobs)
-        options = self.query_one("#what-list", OptionList)
-        options.clear_options()
-        if not found:
-            options.add_option(Option("No backup set yet: run a backup first (b on the dashboard).", disabled=True))
-        else:
-            self._targets = {t.key: t for t in found}
-            options.add_options(Option(Content.from_markup(
-                "[b]$title[/b]  [$foreground-muted]$kind · job $job[/]", title=t.title,
-                kind=t.kind.replace("-", " "), job=t.job), id=t.key) for t in found)
-            options.highlighted = 0
-            options.focus()
-        if self._found_running is not None and self.step == "what":
-            run, self._found_running = self._found_running, None
-            self._go("run", remember=False)
-            self.panel.follow(run)
-            self.notify(f"A restore is running (run {run['id']}): following it.", timeout=6, markup=False)
-
-    # ---- moving through the steps
-    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        event.stop()
-        list_id, option_id = event.option_list.id, event.option.id
-        if list_id == "what-list" and option_id:
-            self.target = self._targets[option_id]
-            self.paths, self.path_text, self.found, self.found_all = [], "", [], True
-            if self.target.kind == "file-tree":
-                self._show_files()
-            else:
-                self._show_nights()
-        elif list_id == "files-list" and option_id:
-            path = self._rows[int(option_id)]["path"]
-            self._take_paths(path, [glob.escape(path)], [r for r in self._rows if r["path"] == path], True)
-        elif list_id == "night-list" and option_id and self.target is not None:
-            self.night = next(n for n in restore_plan.nights(self.target, self.sets, self.details)
-                              if str(n.run) == option_id)
-            self._go("tapes")
-            self._show_tapes()
-        elif list_id == "target-kind":
-            self.query_one("#target-input", Input).focus()
-
-    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
-        if event.option_list.id == "target-kind" and self.step == "target":
-            event.stop()
-            self._set_target_kind(event.option.id == "xo")
-
-    def _go(self, step: str, *, remember: bool = True) -> None:
-        if remember and step != self.step:
-            self.history.append(self.step)
-        self.step = step
+    def _show_step(self) -> None:
+        """The page of the walk's step, its name marked, its keys, its focus."""
+        step = self.walk.step
         self.query_one(ContentSwitcher).current = step
         self._draw_steps()
         self.refresh_bindings()
-        focus = {"what": "#what-list", "files": "#files-input", "night": "#night-list",
-                 "target": "#target-input"}.get(step, f"#{step}")  # tapes, run: the page, so keys reach the screen
-        self.query_one(focus).focus()
+        self.query_one(FOCUS.get(step, f"#{step}")).focus()
 
-    # ---- 1 What: which files of a file tree
-    def _show_files(self) -> None:
-        assert self.target is not None
-        self.query_one("#files-question", Static).update(Content.from_markup(
-            "Which files of the file tree of job [b]$job[/b]? Type a path or a glob inside the backup, Enter to "
-            "go on (empty: the whole tree). ↓ picks one of the files found.", job=self.target.job))
-        self._files_status("")
-        self._go("files")
-        self.find_files(self.query_one("#files-input", Input).value)
+    def _draw_steps(self) -> None:
+        self.query_one(StepBar).show(self.walk.step_index(self.panel.ended))
 
-    def on_input_changed(self, event: Input.Changed) -> None:
-        event.stop()
-        if event.input.id == "files-input":
-            if self._find_timer is not None:
-                self._find_timer.stop()
-            value = event.value
-            self._find_timer = self.set_timer(FIND_DELAY, lambda: self.find_files(value))
-        elif event.input.id == "target-input":
-            self.typed["xo" if self.to_xo else "folder"] = event.value
-            self._target_problem("", focus=False)
-            self._draw_hint()
+    # ---- opening: the catalog (and a restore already running, to follow it again)
+    @work(exclusive=True, group="restore")
+    async def load_catalog(self) -> None:
+        try:
+            answer = await self.console.link.get("/restore-catalog")
+        except (DaemonError, DaemonUnavailable) as exc:
+            self.walk.load_failed(str(exc))
+            self.query_one(WhatStep).show(self.walk)
+            return
+        self.post_message(m.CatalogLoaded(RestoreCatalog.from_json(answer)))
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        if event.input.id == "files-input":
-            if self._find_timer is not None:
-                self._find_timer.stop()
-            self.accept_paths(event.value)
-        elif event.input.id == "target-input":
-            self.start_restore()
+    def on_catalog_loaded(self, message: m.CatalogLoaded) -> None:
+        self.walk.load(message.catalog)
+        self.query_one(WhatStep).show(self.walk)
+        run = self.walk.follow_running()
+        if run is not None:
+            self._show_step()
+            self.panel.follow(run)
+            self.notify(f"A restore is running (run {run['id']}): following it.", timeout=6, markup=False)
 
-    async def _find(self, text: str) -> tuple[list[Json], bool]:
+    # ---- 1 What (and which files)
+    def on_restore_what_chosen(self, message: m.RestoreWhatChosen) -> None:
+        self.walk.choose_target(message.key)
+        if self.walk.step != "files":
+            self._show_nights()
+            return
+        files = self.query_one(FilesStep)
+        files.show_question(self.walk)
+        files.show_status(self.walk)
+        self._show_step()
+        self.find_files(files.typed)
+
+    def on_restore_files_typed(self, message: m.RestoreFilesTyped) -> None:
+        self.find_files(message.text)
+
+    def on_restore_files_accepted(self, message: m.RestoreFilesAccepted) -> None:
+        self.accept_paths(message.text)
+
+    def on_restore_file_picked(self, message: m.RestoreFilePicked) -> None:
+        self.walk.pick_file(message.index)
+        self._show_nights()
+
+    async def _find(self, text: str) -> tuple[list[dict], bool]:
         """Files of the target's job whose path holds `text` (or matches it as a glob), newest first."""
-        assert self.target is not None
-        query = urlencode({"pattern": text.strip().lstrip("/"), "limit": FIND_LIMIT})
-        found = await self.console.link.get(f"/find?{query}")
-        rows = [r for r in found.get("files") or [] if r.get("job") == self.target.job]
-        return rows, bool(found.get("truncated"))
+        return self.walk.rows_of(await self.console.link.get(self.walk.find_path(text)))
 
     @work(exclusive=True, group="restore-find")
     async def find_files(self, text: str) -> None:
-        listed = self.query_one("#files-list", OptionList)
-        if not text.strip().lstrip("/"):
-            self._rows = []
-            listed.clear_options()
-            self._files_status("Empty: the whole file tree is restored.")
-            return
-        try:
-            rows, more = await self._find(text)
-        except (DaemonError, DaemonUnavailable) as exc:
-            self._files_status(f"Cannot search the file index: {refusal(exc)}", problem=True)
-            return
-        newest: dict[str, Json] = {}
-        for row in rows:
-            newest.setdefault(row["path"], row)
-        self._rows = list(newest.values())
-        listed.clear_options()
-        listed.add_options(Option(Content.from_markup(
-            "$path  [$foreground-muted]$size · night of $night[/]", path=r["path"], size=units.size(r["size"]),
-            night=r.get("night") or "?"), id=str(i)) for i, r in enumerate(self._rows))
-        if not self._rows:
-            self._files_status(f"No file of job {self.target.job if self.target else ''} holds {text.strip()!r} "
-                               "in its path.", problem=True)
+        files = self.query_one(FilesStep)
+        if not self.walk.find_pattern(text):
+            self.walk.files_cleared()
         else:
-            self._files_status(f"{len(self._rows)}{'+' if more else ''} file(s) found.")
+            try:
+                rows, more = await self._find(text)
+            except (DaemonError, DaemonUnavailable) as exc:
+                self.walk.files_unsearchable(refusal(exc))
+                files.show_status(self.walk)
+                return
+            self.walk.files_listed(text, rows, more)
+        files.show_rows(self.walk)
+        files.show_status(self.walk)
 
     @work(exclusive=True, group="restore-find")
     async def accept_paths(self, text: str) -> None:
-        globs = ask.path_globs(text)
-        if not globs:
-            self._take_paths("", [], [], True)
-            return
-        try:
-            rows, more = await self._find(text)
-        except (DaemonError, DaemonUnavailable) as exc:
-            self._files_status(f"Cannot search the file index: {refusal(exc)}", problem=True)
-            return
-        chosen = [r for r in rows if ask.selects(globs, r["path"])]
-        if not chosen:
-            self._files_status(f"Nothing in the backups of job {self.target.job if self.target else ''} is "
-                               f"{text.strip()!r} (a file, or a folder of files): pick a file found (↓) or type "
-                               "its whole path, such as mail/box0.", problem=True)
-            return
-        self._take_paths(text.strip().lstrip("/"), globs, chosen, not more)
-
-    def _take_paths(self, text: str, globs: list[str], rows: list[Json], complete: bool) -> None:
-        self.path_text, self.paths, self.found, self.found_all = text, globs, rows, complete
-        self._show_nights()
-
-    def _files_status(self, text: str, *, problem: bool = False) -> None:
-        status = self.query_one("#files-status", Static)
-        status.update(text)
-        status.set_class(problem, "-problem")
+        rows, more = [], False
+        if self.walk.wants_find(text):
+            try:
+                rows, more = await self._find(text)
+            except (DaemonError, DaemonUnavailable) as exc:
+                self.walk.files_unsearchable(refusal(exc))
+                self.query_one(FilesStep).show_status(self.walk)
+                return
+        if self.walk.accept_paths(text, rows, more):
+            self._show_nights()
+        else:
+            self.query_one(FilesStep).show_status(self.walk)
 
     def action_to_matches(self) -> None:
-        listed = self.query_one("#files-list", OptionList)
-        if listed.option_count:
-            listed.focus()
-            listed.highlighted = 0
+        self.query_one(FilesStep).to_matches()
 
-    # ---- 2 Which night
-    def _what(self) -> str:
-        assert self.target is not None
-        if self.target.kind != "file-tree":
-            return self.target.title
-        if not self.paths:
-            return f"the whole file tree of job {self.target.job}"
-        return f"{self.path_text} (job {self.target.job})"
-
+    # ---- 2 Night, 3 Tapes
     def _show_nights(self) -> None:
-        assert self.target is not None
-        found = restore_plan.nights(self.target, self.sets, self.details)
-        self.query_one("#night-question", Static).update(
-            Content.from_markup("Which night of [b]$what[/b]?", what=self._what()))
-        options = self.query_one("#night-list", OptionList)
-        options.clear_options()
-        for n in found:
-            text = f"{units.when(n.started)}  run {n.run}  {n.state}  {units.size(n.bytes)}  {len(n.sets)} set(s)"
-            matching = len({r["path"] for r in self.found if r.get("run") == n.run})
-            if self.paths and matching:
-                text += f"  · {matching}{'' if self.found_all else '+'} file(s) match"
-            elif self.paths and self.found_all:
-                options.add_option(Option(f"{text}  · no file matches", id=str(n.run), disabled=True))
-                continue
-            options.add_option(Option(text, id=str(n.run)))
-        first = next((i for i in range(options.option_count) if not options.get_option_at_index(i).disabled), None)
-        options.highlighted = first
-        self._go("night")
+        self.query_one(NightStep).show(self.walk)
+        self._show_step()
 
-    # ---- 3 Tapes
+    def on_restore_night_chosen(self, message: m.RestoreNightChosen) -> None:
+        if self.walk.target is None:
+            return
+        self.walk.choose_night(message.run)
+        self._show_step()
+        self._show_tapes()
+
     def _show_tapes(self) -> None:
-        assert self.target is not None and self.night is not None
         snapshot = self.console.snapshot
-        self.needs = restore_plan.tapes_needed(self.night, self.sets, snapshot.tapes, snapshot.drives)
-        self.query_one("#tapes-question", Static).update(Content.from_markup(
-            "[b]$what[/b], night of $night (run $run): these tapes are needed",
-            what=self._what(), night=units.when(self.night.started), run=str(self.night.run)))
-        lines = []
-        for need in self.needs:
-            files = ", ".join(str(n) for n in need.tape_files)
-            mark = "✔" if need.ready else "•"
-            name = need.barcode if need.label in (None, need.barcode) else f"{need.label} ({need.barcode})"
-            lines.append(f"{mark} {name}, tape file {files}: {need.todo}")
-        self.query_one("#tapes-list", Static).update("\n".join(lines))
-        missing = [n for n in self.needs if not n.ready]
-        if not missing:
-            hint = "Every tape is in its drive. Press Enter to choose where the restore goes."
-        elif any(n.drive for n in missing):
-            hint = ("Press i to insert them now (the swap steps: the console checks each label), or Enter to go "
-                    "on: the restore asks for each tape when it needs it.")
-        else:
-            hint = "No drive here can take these tapes: ask the operator."
-        warning = "" if self.night.state == "complete" else \
-            f"[$warning]This night's set is {self.night.state}: only the members it finished can come back.[/]\n"
-        self.query_one("#tapes-next", Static).update(Content.from_markup(f"{warning}[b]$hint[/b]", hint=hint))
+        self.walk.see_tapes(snapshot.tapes, snapshot.drives)
+        self.query_one(TapesStep).show(self.walk)
 
     def action_insert(self) -> None:
-        job = self.target.job if self.target else ""
-        put_in = tuple(PutIn(barcode=n.barcode, label=n.label, drive=n.drive, job=job, pool="", reason="restore",
-                             location=n.location, needs_label=False)
-                       for n in self.needs if not n.ready and n.drive is not None)
+        put_in = self.walk.put_in()
         if not put_in:
             self._show_target()
             return
@@ -405,104 +228,59 @@ class RestoreScreen(Screen[None]):
         self._show_target()
 
     # ---- 4 Where to
-    def _default_folder(self) -> str:
-        assert self.target is not None and self.night is not None
-        home = os.path.expanduser("~")
-        name = self.target.job if self.target.kind == "file-tree" else self.target.key.removeprefix("vm:")
-        slug = "".join(c if c.isalnum() or c in "-_." else "-" for c in name.split("/")[0])
-        return os.path.join(home if home != "~" else "/var/tmp", f"restore-{slug}-run{self.night.run}")
-
-    def _members(self) -> list[str]:
-        assert self.target is not None and self.night is not None
-        if self.target.kind == "file-tree":
-            return list(self.paths)
-        return ask.disk_globs(restore_plan.disk_members(self.target, self.night, self.details))
-
     def _show_target(self) -> None:
-        assert self.target is not None and self.night is not None
-        disk = self.target.kind == "vm-disk"
-        self.query_one("#target-question", Static).update(
-            f"Where should {self._what()}, night of {units.when(self.night.started)}, go?")
-        kind = self.query_one("#target-kind", OptionList)
-        kind.display = disk
-        if not disk:
-            self.to_xo = False
-        kind.highlighted = 1 if self.to_xo else 0
-        self.typed["folder"] = self.typed["folder"] or self._default_folder()
-        self._set_target_kind(self.to_xo)
-        tapes = ", ".join(n.label or n.barcode for n in self.needs) or "?"
-        scope = "the disk's members" if disk else (f"only {self.path_text}" if self.paths else "every file")
-        self.query_one("#target-about", Static).update(
-            f"From set {self.night.sets[0]} (run {self.night.run}, on tape {tapes}): {scope}. "
-            "Each piece read back is checked against the sha256 in the inventory.")
-        self._target_problem("", focus=False)
-        self._go("target")
+        self.walk.to_target()
+        self.query_one(TargetStep).show(self.walk)
+        self._show_step()
 
-    def _set_target_kind(self, to_xo: bool) -> None:
-        self.to_xo = to_xo
-        label = "The SR's uuid (in Xen Orchestra: Home → Storage):" if to_xo else \
-            "The folder on the backup server (new or empty; it is made if needed):"
-        self.query_one("#target-label", Static).update(label)
-        field = self.query_one("#target-input", Input)
-        field.placeholder = "e.g. 8c2f7d7e-1b4a-4c3e-9f00-5d6e7f8a9b0c" if to_xo else "e.g. /srv/restore/mail01"
-        field.value = self.typed["xo" if to_xo else "folder"]
-        self._target_problem("", focus=False)
-        self._draw_hint()
+    def on_restore_to_kind_chosen(self, message: m.RestoreToKindChosen) -> None:
+        if self.walk.step == "target":
+            self.walk.set_target_kind(message.to_xo)
+            self.query_one(TargetStep).show_kind(self.walk)
 
-    def _request(self, to: str, force: bool = False) -> Json:
-        assert self.night is not None
-        if self.to_xo:
-            return ask.body(self.night.sets[0], self._members(), to_xo=to)
-        return ask.body(self.night.sets[0], self._members(), to=to, force=force)
+    def on_restore_to_typed(self, message: m.RestoreToTyped) -> None:
+        self.walk.type_target(message.text)
+        target = self.query_one(TargetStep)
+        target.show_problem(self.walk, focus=False)
+        target.show_hint(self.walk)
 
-    def _draw_hint(self) -> None:
-        if self.night is None or self.target is None:
-            return
-        typed = self.query_one("#target-input", Input).value.strip() or ("SR_UUID" if self.to_xo else "DIR")
-        self.query_one("#target-hint", Static).update(
-            f"From the command line: {ask.command(self._request(os.path.expanduser(typed)))}")
-
-    def _target_problem(self, text: str, *, focus: bool = True) -> None:
-        problem = self.query_one("#target-problem", Static)
-        problem.update(text)
-        problem.display = bool(text)
-        if focus:
-            self.query_one("#target-input", Input).focus()
+    def on_restore_to_submitted(self, message: m.RestoreToSubmitted) -> None:
+        self.start_restore(message.text)
 
     @work(exclusive=True, group="restore-start")
-    async def start_restore(self) -> None:
-        if self.step != "target" or self.night is None:
+    async def start_restore(self, typed: str) -> None:
+        walk, target = self.walk, self.query_one(TargetStep)
+        if walk.step != "target" or walk.night is None:
             return
-        typed = self.query_one("#target-input", Input).value
         try:
-            to = ask.sr_of(typed) if self.to_xo else ask.folder_of(typed)
-        except ask.TargetProblem as exc:
-            self._target_problem(str(exc))
+            to = walk.target_of(typed)
+        except ask.TargetProblem:
+            target.show_problem(walk)
             return
         force = False
-        if not self.to_xo:
+        if not walk.to_xo:
             entries = await asyncio.to_thread(ask.folder_entries, to)
             if entries:
-                many = f"more than {ask.LOOKED_AT}" if entries > ask.LOOKED_AT else str(entries)
-                sure = await self.app.push_screen_wait(ConfirmScreen(
-                    f"Restore into {to}?",
-                    f"Folder {to} already holds {many} file(s) or folder(s). What the backup holds under the same "
-                    "names replaces them; every file replaced is listed at the end.",
-                    yes="Restore into it", no="Choose another"))
-                if not sure:
-                    self._target_problem(f"Not started: {to} is not empty. Type a new or empty folder.")
+                title, body = walk.folder_question(to, entries)
+                if not await self.app.push_screen_wait(ConfirmScreen(title, body, yes="Restore into it",
+                                                                     no="Choose another")):
+                    walk.not_started(to)
+                    target.show_problem(walk)
                     return
                 force = True
-        request = self._request(to, force)
-        self._target_problem("Starting…", focus=False)
+        request = walk.request(to, force)
+        walk.starting()
+        target.show_problem(walk, focus=False)
         try:
             run = await self.console.link.post("/restores", request)
         except (DaemonError, DaemonUnavailable) as exc:
-            self._target_problem(refusal(exc))
+            walk.refused(refusal(exc))
+            target.show_problem(walk)
             return
         self.console.poller_soon()
-        self._go("run")
-        self.panel.follow(run, f"{self._what()}, night of {units.when(self.night.started)}")
+        title = walk.started()
+        self._show_step()
+        self.panel.follow(run, title)
 
     # ---- 5 Restore, 6 Result
     def on_restore_run_panel_changed(self, message: RestoreRunPanel.Changed) -> None:
@@ -527,46 +305,37 @@ class RestoreScreen(Screen[None]):
         self.panel.verify()
 
     def action_again(self) -> None:
-        self.history, self.night, self.needs = [], None, []
-        self._go("what", remember=False)
+        self.walk.again()
+        self._show_step()
 
     # ---- keys
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        step = self.walk.step
         if action == "back":
-            return self.step in GOING_BACK and bool(self.history)
+            return self.walk.can_go_back
         if action == "leave":
-            return not (self.step in GOING_BACK and self.history)
+            return not self.walk.can_go_back
         if action in ("insert", "forward"):
-            return self.step == "tapes"
+            return step == "tapes"
         if action == "to_matches":
-            return self.step == "files" and isinstance(self.focused, Input)
+            return step == "files" and isinstance(self.focused, Input)
         if action == "cancel_run":
-            return self.step == "run" and self.panel.running
+            return step == "run" and self.panel.running
         if action == "verify":
-            return self.step == "run" and self.panel.can_verify
+            return step == "run" and self.panel.can_verify
         if action == "again":
-            return self.step == "run" and self.panel.ended
+            return step == "run" and self.panel.ended
         return True
 
     def action_back(self) -> None:
-        if self.history:
-            self._go(self.history.pop(), remember=False)
+        if self.walk.back():
+            self._show_step()
 
     def action_leave(self) -> None:
-        if self.step == "run" and self.panel.running and self.panel.current is not None:
+        if self.walk.step == "run" and self.panel.running and self.panel.current is not None:
             self.app.notify(f"The restore goes on in the daemon (run {self.panel.current['id']}): press r to "
                             "follow it again.", timeout=8, markup=False)
         if self.standalone:
             self.app.exit(0)
         else:
             self.dismiss(None)
-
-    def _draw_steps(self) -> None:
-        current = STEP_OF[self.step]
-        if self.step == "run" and self.panel.ended:
-            current = 5
-        parts = []
-        for index, name in enumerate(STEP_NAMES):
-            style = "reverse b" if index == current else "$foreground-muted" if index > current else ""
-            parts.append(Content.from_markup(f"[{style}] $name [/]" if style else " $name ", name=name))
-        self.query_one("#restore-steps", Static).update(Content(" › ").join(parts))
