@@ -115,10 +115,11 @@ async def test_relabelling_asks_for_the_old_label_typed_back() -> None:
         await pilot.pause()
         problem = form.query_one("#label-problem", Static)
         assert "type DEM001L5 in the last field" in str(problem.content) and daemon.posts == []
-        form.query_one("#label-confirm", Input).value = "DEM001L5"
-        await pilot.pause()
-        await pilot.click("#write")
-        await until(pilot, lambda: app.screen is not form, what="the confirmation")
+        # the old label typed back, then Enter: keys, not a click, so no stale layout can swallow it
+        form.query_one("#label-confirm", Input).focus()
+        await pilot.press(*"DEM001L5", "enter")
+        await until(pilot, lambda: app.screen is not form,
+                    what=f"the confirmation (the form says {str(problem.content)!r})")
         assert "DEM001L5" in app.screen.title_text  # type: ignore[attr-defined]
         await pilot.press("y")
         await until(pilot, lambda: "holds backups until 2026-12-10" in str(problem.content), what="the refusal")
