@@ -134,9 +134,11 @@ def daemon_log_path(config: Config) -> Path:
 
 def start_daemon(config: Config) -> dict[str, Any]:
     """Start `tapeconsole daemon run` in the background and wait until its socket answers."""
-    config.daemon.state_dir.mkdir(parents=True, exist_ok=True)
+    config.daemon.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     log_path = daemon_log_path(config)
-    with open(log_path, "ab") as log:
+    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
+    os.fchmod(fd, 0o600)  # a log kept from before is made private too
+    with open(fd, "ab") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "console", "--config", str(config.path), "daemon", "run"],
             stdin=subprocess.DEVNULL,

@@ -8,8 +8,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 
 from console.engine.daemon.events import EventLog
+from console.engine.daemon.request_limits import RequestLimits
 from console.engine.daemon.routes.audit import audit_routes
 from console.engine.daemon.routes.core import core_routes
 from console.engine.daemon.routes.plan import plan_routes
@@ -27,4 +29,4 @@ def build_app(service: TapeService, *, on_stop: Callable[[], None] | None = None
     routes += rotation_routes(service)
     routes += audit_routes(service)
     routes += plan_routes(service)
-    return Starlette(routes=routes)
+    return Starlette(routes=routes, middleware=[Middleware(RequestLimits)])

@@ -29,7 +29,9 @@ from console.engine.jobs.schedule import Scheduler
 from console.engine.jobs.sources import JobSources, XoConnector
 from console.engine.notify import Notifier
 from console.engine.planning.day_ahead import DayAheadCheck
+from console.engine.redaction import RedactingFilter
 from console.engine.sources.xo_client import XoClient
+from console.engine.state_folder import DAEMON_UMASK, private_folder
 
 log = logging.getLogger("tapeconsole.daemon")
 
@@ -44,6 +46,8 @@ def setup_logging(level: str) -> EventLog:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     events = EventLog()
+    for each in (handler, events):
+        each.addFilter(RedactingFilter())  # no token in the log or the events, whatever is logged
     root = logging.getLogger("tapeconsole")
     root.handlers[:] = [handler, events]
     root.setLevel(level.upper())
@@ -95,7 +99,8 @@ def bind_socket(config: Config) -> socket.socket:
 def serve(config: Config) -> int:
     """Run in the foreground until SIGTERM/SIGINT or POST /v1/daemon/stop. Returns the exit code."""
     events = setup_logging(config.daemon.log_level)
-    config.daemon.state_dir.mkdir(parents=True, exist_ok=True)
+    os.umask(DAEMON_UMASK)  # whatever the daemon creates (SQLite's -wal and -shm too) is its own
+    private_folder(config.daemon.state_dir, group=config.daemon.group)
     lock_path = config.daemon.state_dir / "daemon.lock"
     lock = open(lock_path, "a+")  # noqa: SIM115 - held for the daemon's whole life
     try:

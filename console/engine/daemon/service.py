@@ -18,6 +18,7 @@ from console.engine.jobs.manager import EventHook, JobManager, MemberBuilder
 from console.engine.refusals import BadRequest, NotFound, Refused
 from console.engine.restore.manager import RestoreManager
 from console.engine.retention import with_state
+from console.engine.state_folder import private_folder
 from console.engine.tape_handling import tape_ops
 from console.engine.tape_handling.drive_handle import DriveHandle, LoadedTape
 from console.engine.tape_handling.tape_moves import eject_and_record, identify_and_record
@@ -40,7 +41,9 @@ class TapeService:
         on_event: EventHook | None = None,
     ) -> None:
         self.config = config
-        config.daemon.state_dir.mkdir(parents=True, exist_ok=True)
+        private_folder(config.daemon.state_dir, group=config.daemon.group)
+        if config.shelf is not None:
+            private_folder(config.shelf.path)
         self.inventory = inventory or Inventory(config.daemon.state_dir / "inventory.json")
         self.inventory.sync_pools(config.pools.values())
         self.shelf, drives = build_drives(config)

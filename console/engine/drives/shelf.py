@@ -80,7 +80,7 @@ class Shelf:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self.path.mkdir(parents=True, exist_ok=True)
+        self.path.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._thread_lock = threading.RLock()
 
     def __repr__(self) -> str:
@@ -112,7 +112,7 @@ class Shelf:
             )
         with self._locked():
             if not self._meta_path(barcode).exists():
-                self.image_path(barcode).touch(exist_ok=True)  # an empty image is a blank tape
+                self.image_path(barcode).touch(mode=0o600, exist_ok=True)  # an empty image is a blank tape
                 _write_json_atomically(
                     self._meta_path(barcode),
                     {

@@ -238,7 +238,7 @@ class AuditLog:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if self.path.exists():
             return
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o640)
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         os.close(fd)
         fsync_folder(self.path.parent)
 
@@ -300,7 +300,7 @@ class AuditLog:
 
     def _write(self, data: bytes) -> None:
         try:
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             try:
                 view = memoryview(data)
                 while view:

@@ -114,6 +114,8 @@ def storable_path(path: str) -> str:
 
 
 def _connect(path: Path) -> sqlite3.Connection:
+    if not path.exists():  # every path ever backed up: private before SQLite writes a byte
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=60)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")

@@ -21,6 +21,7 @@ from console.engine.pipeline.buffer import TapeBuffer
 from console.engine.pipeline.drive_writer import DriveWriter
 from console.engine.pipeline.parts import MemberCursor, SourceMember
 from console.engine.pipeline.set_writer import SetOutcome, SetProgress, first_block_of_set, write_set
+from console.engine.redaction import redact
 from console.engine.refusals import Refused
 from console.engine.tape_handling import tape_ops
 from console.engine.tape_handling.drive_handle import DriveHandle, LoadedTape
@@ -259,14 +260,14 @@ class BackupJob:
                 if run.job.eject_when_done and run.state == "done" and drive.status().online:
                     eject_and_record(slot, drive, inv, "tapeconsole", job=run.job.name)
         except RunCancelled as exc:
-            run.state, run.error = "cancelled", str(exc)
+            run.state, run.error = "cancelled", redact(str(exc))
             self.cursor.abandon()
         except (Refused, DriveError) as exc:
-            run.state, run.error = "failed", str(exc)
+            run.state, run.error = "failed", redact(str(exc))
             self.cursor.abandon()
         except Exception as exc:  # the daemon keeps running; the run says what broke
             log.exception("job %s failed", run.job.name)
-            run.state, run.error = "failed", f"{exc.__class__.__name__}: {exc}"
+            run.state, run.error = "failed", redact(f"{exc.__class__.__name__}: {exc}")
             self.cursor.abandon()
         finally:
             run.ended = self.ctx.clock()

@@ -17,6 +17,7 @@ from console.engine.drives.base import Drive
 from console.engine.inventory import Inventory
 from console.engine.jobs.backup import BackupJob, BackupRun, JobContext, _iso_or_none
 from console.engine.pipeline.parts import SourceMember
+from console.engine.redaction import redact
 from console.engine.refusals import NotFound, Refused
 from console.engine.tape_handling.drive_handle import DriveHandle
 from console.wire.states import ACTIVE, FINISHED
@@ -168,7 +169,7 @@ class JobManager:
             if run.cancel.is_set():
                 self._finish_cancelled(run, str(exc))
                 return
-            run.state, run.error = "failed", f"{run.job.source} source: {exc}"
+            run.state, run.error = "failed", redact(f"{run.job.source} source: {exc}")
             run.started = run.ended = self.clock()
             self.inventory.update_run(run.id, state="failed", error=run.error, started=_iso_or_none(run.started),
                                       ended=_iso_or_none(run.ended))

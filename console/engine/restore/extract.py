@@ -15,6 +15,7 @@ import stat
 import tarfile
 import threading
 import zlib
+from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
@@ -22,6 +23,7 @@ from console.engine.refusals import BadRequest, Refused
 from console.engine.restore.catalog import Member, Piece
 from console.engine.restore.pipe import ChunkPipe, Gunzip, PipeFailed
 from console.engine.restore.sink import TargetRefused
+from console.engine.restore.target_folder import TargetFolder
 from console.engine.unix_users import user_name
 from console.wire.restore_globs import inner_globs
 
@@ -79,23 +81,27 @@ def member_path(root: Path, name: str) -> Path:
 
 
 class _OpenFile:
-    def __init__(self, path: Path, mtime: float) -> None:
-        self.path = path
-        self.partial = path.with_name(f".{path.name}.restoring")
+    def __init__(self, folder: int, name: str, fd: int, temporary: str, mtime: float) -> None:
+        self.folder = folder  # the descriptor of the folder it goes in
+        self.name = name
+        self.temporary = temporary
         self.mtime = mtime
         self.problem: str | None = None
-        self.handle: IO[bytes] = open(self.partial, "wb")  # noqa: SIM115 - closed in finish/abort
+        self.handle: IO[bytes] = os.fdopen(fd, "wb")
 
 
 class FolderSink:
     """Members as files under `root`, parts joined; a file appears under its name only once every part
-    has been read and has matched its sha256."""
+    has been read and has matched its sha256. The folder is opened once (TargetFolder) and everything is
+    created relative to it: no path is resolved again, no symlink followed."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, forbidden: Sequence[Path] = ()) -> None:
         self.root = root
+        self.forbidden = list(forbidden)
         self.refused: list[Json] = []
         self.notes: list[str] = []
         self._open: _OpenFile | None = None
+        self._folder: TargetFolder | None = None
 
     @property
     def satisfied(self) -> bool:
@@ -103,12 +109,23 @@ class FolderSink:
 
     def begin(self, member: Member, mtime: float) -> None:
         try:
-            path = member_path(self.root, member.name)
+            member_path(self.root, member.name)
+            if self._folder is None:
+                self._folder = TargetFolder(self.root, self.forbidden)
+            *parents, name = [p for p in PurePosixPath(member.name).parts if p not in ("", ".")]
+            folder = self._folder.folder(parents)
+            mode = self._folder.existing(folder, name)
+            if mode is not None and stat.S_ISDIR(mode):
+                raise TargetRefused(f"a folder named {member.name} is in the target")
+            fd, temporary = self._folder.new_temporary(folder, name)
         except TargetRefused as exc:
             self.refused.append({"name": member.name, "why": str(exc)})
             raise
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._open = _OpenFile(path, mtime)
+        except OSError as exc:
+            why = f"cannot be written: {exc.strerror or exc}"
+            self.refused.append({"name": member.name, "why": why})
+            raise TargetRefused(why) from None
+        self._open = _OpenFile(folder, name, fd, temporary, mtime)
 
     def write(self, data: memoryview) -> None:
         assert self._open is not None
@@ -120,25 +137,44 @@ class FolderSink:
 
     def finish(self, member: Member) -> Json:
         current, self._open = self._open, None
-        assert current is not None
-        current.handle.close()
-        if current.problem:
-            current.partial.unlink(missing_ok=True)
-            return {"name": member.name, "ok": False, "problem": current.problem}
-        replaced = current.path.exists() or current.path.is_symlink()
-        os.replace(current.partial, current.path)
-        os.utime(current.path, (current.mtime, current.mtime))
-        return {"name": member.name, "ok": True, "path": str(current.path), "size": member.size,
-                "replaced": int(replaced), "replaced_paths": [member.name] if replaced else []}
+        assert current is not None and self._folder is not None
+        problem = current.problem
+        try:
+            current.handle.flush()
+            os.utime(current.handle.fileno(), (current.mtime, current.mtime))
+        except OSError as exc:
+            problem = problem or f"cannot write {member.name}: {exc.strerror}"
+        with contextlib.suppress(OSError):
+            current.handle.close()
+        if problem is None:
+            try:
+                replaced = self._folder.put_in_place(current.folder, current.temporary, current.name)
+            except TargetRefused as exc:
+                problem = str(exc)
+            except OSError as exc:
+                problem = f"cannot put {member.name} in place: {exc.strerror}"
+        if problem:
+            self._folder.remove(current.folder, current.temporary)
+            return {"name": member.name, "ok": False, "problem": problem}
+        return {"name": member.name, "ok": True, "path": str(self.root.joinpath(member.name)),
+                "size": member.size, "replaced": int(replaced), "replaced_paths": [member.name] if replaced else []}
 
     def abort(self, member: Member, reason: str) -> None:
-        current, self._open = self._open, None
-        if current is not None:
-            current.handle.close()
-            current.partial.unlink(missing_ok=True)
+        self._drop()
 
     def close(self) -> list[Json]:
+        self._drop()
+        if self._folder is not None:
+            self._folder.close()
+            self._folder = None
         return []
+
+    def _drop(self) -> None:
+        current, self._open = self._open, None
+        if current is not None and self._folder is not None:
+            with contextlib.suppress(OSError):
+                current.handle.close()
+            self._folder.remove(current.folder, current.temporary)
 
 
 class FileTreeSink:
@@ -146,8 +182,12 @@ class FileTreeSink:
     tape, optionally only the paths matching `globs`. With `expected_files` (how many files the file index
     says match), reading stops once they are all out."""
 
-    def __init__(self, root: Path, *, globs: tuple[str, ...] = (), expected_files: int | None = None) -> None:
+    def __init__(self, root: Path, *, globs: tuple[str, ...] = (), expected_files: int | None = None,
+                 forbidden: Sequence[Path] = ()) -> None:
         self.root = root
+        self.forbidden = list(forbidden)
+        self._folder: TargetFolder | None = None
+        self._where = root  # where tarfile writes: the open folder itself, once begin() has opened it
         self.globs = inner_globs(globs)
         self.expected_files = expected_files
         self.refused: list[Json] = []
@@ -173,6 +213,10 @@ class FileTreeSink:
     def begin(self, member: Member, mtime: float) -> None:
         if self._thread is None:
             self.root.mkdir(parents=True, exist_ok=True)
+            self._folder = TargetFolder(self.root, self.forbidden)
+            by_fd = Path(f"/proc/self/fd/{self._folder.fd}")
+            if by_fd.is_dir():  # the folder opened and checked, whatever its path names later
+                self._where = by_fd
             self._thread = threading.Thread(target=self._extract, name="restore-untar", daemon=True)
             self._thread.start()
 
@@ -201,6 +245,9 @@ class FileTreeSink:
         if self._thread is not None and self._thread.is_alive():
             self._pipe.fail("the restore stopped")
             self._join()
+        if self._folder is not None:
+            self._folder.close()
+            self._folder = None
         return []
 
     def summary(self) -> Json:
@@ -222,14 +269,14 @@ class FileTreeSink:
 
     def _extract(self) -> None:
         folders: list[tarfile.TarInfo] = []
-        root = str(self.root)
+        root = str(self._where)
         try:
             with tarfile.open(fileobj=Gunzip(self._pipe), mode="r|") as tar:
                 for info in tar:
                     if not self._wanted(info.name):
                         continue
                     try:
-                        member_path(self.root, info.name)  # absolute and '..' names are refused outright
+                        member_path(self._where, info.name)  # absolute and '..' names are refused outright
                         safe = tarfile.data_filter(info, root)
                     except TargetRefused as exc:
                         self._refuse(info.name, str(exc))
@@ -248,7 +295,7 @@ class FileTreeSink:
             self._done.set()
             self._pipe.close_reader()
             for folder in reversed(folders):
-                path = self.root / folder.name
+                path = self._where / folder.name
                 with contextlib.suppress(OSError):
                     os.utime(path, (folder.mtime, folder.mtime))
                     if folder.mode is not None:
@@ -256,17 +303,21 @@ class FileTreeSink:
 
     def _extract_one(self, tar: tarfile.TarFile, info: tarfile.TarInfo, safe: tarfile.TarInfo,
                      folders: list[tarfile.TarInfo]) -> None:
-        dest = self.root / safe.name
+        dest = self._where / safe.name
         existed = not safe.isdir() and (dest.exists() or dest.is_symlink())
         try:
-            tar.extract(info, self.root, set_attrs=not info.isdir(), filter="data")
+            tar.extract(info, self._where, set_attrs=not info.isdir(), filter="data")
         except tarfile.FilterError as exc:
             self._refuse(info.name, str(exc))
             return
         except (OSError, tarfile.ExtractError) as exc:
+            self._remove_partial(safe, dest)
             if len(self.failed) < MAX_LISTED:
                 self.failed.append({"name": info.name, "why": str(exc)})
             return
+        except BaseException:  # the archive broke off inside this file: what was written is not the file
+            self._remove_partial(safe, dest)
+            raise
         if existed:
             self.replaced_count += 1
             if len(self.replaced) < MAX_LISTED:
@@ -278,3 +329,12 @@ class FileTreeSink:
             self.file_bytes += safe.size
         else:
             self.others += 1
+
+    @staticmethod
+    def _remove_partial(safe: tarfile.TarInfo, dest: Path) -> None:
+        """A regular file that was not written whole does not stay under its real name."""
+        if not safe.isreg():
+            return
+        with contextlib.suppress(OSError):
+            if stat.S_ISREG(os.lstat(dest).st_mode):
+                os.unlink(dest)

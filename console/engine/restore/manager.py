@@ -296,8 +296,9 @@ class RestoreManager:
         except OSError as exc:
             raise Refused(f"cannot create restore folder {root}: {exc.strerror}") from None
         if plan.kind == "files":
-            return FileTreeSink(root, globs=request.members, expected_files=self._expected_files(plan))
-        return FolderSink(root)
+            return FileTreeSink(root, globs=request.members, expected_files=self._expected_files(plan),
+                                forbidden=forbidden)
+        return FolderSink(root, forbidden)
 
     def _expected_files(self, plan: Plan) -> int | None:
         """How many files of the archive match the globs, when the file index knows the archive whole."""

@@ -17,8 +17,23 @@ from console.engine.restore.progress import TapeRun
 from console.engine.restore.reader import TapeReader
 from console.engine.restore.sink import RestoreTarget, TargetRefused
 from console.engine.restore.tapes import TapeHandler, WantedTape
+from console.engine.tapeformat.tarset import SetMember
 
 Json = dict[str, Any]
+
+
+FILE_TYPES = (b"0", b"\0", b"7")  # regular (and contiguous) tar members: the only ones a set writes
+TYPE_NAMES = {b"1": "a hard link", b"2": "a symlink", b"3": "a character device", b"4": "a block device",
+              b"5": "a folder", b"6": "a fifo"}
+
+
+def not_a_file(found: SetMember) -> str | None:
+    """Why a member on tape cannot be restored as a file (a link, a device...), or None when it can."""
+    if found.typeflag in FILE_TYPES:
+        return None
+    kind = TYPE_NAMES.get(found.typeflag, f"a member of tar type {found.typeflag.decode('latin-1')!r}")
+    target = f" to {found.linkname!r}" if found.linkname else ""
+    return f"{kind}{target} on tape, not a file: not restored"
 
 
 class RestoreRunner:
@@ -71,12 +86,22 @@ class RestoreRunner:
             if member.name in self.skipped:
                 continue
             if piece is member.pieces[0]:
+                unfit = not_a_file(found)
+                if unfit:
+                    self.target.refused.append({"name": member.name, "why": unfit})
+                    self.skipped.add(member.name)
+                    continue
                 try:
                     self.target.begin(member, found.mtime)
                 except TargetRefused:
                     self.skipped.add(member.name)
                     continue
                 self.open = member
+            elif unfit := not_a_file(found):
+                self.target.piece_done(member, piece, f"{piece.name}: {unfit}")
+                if piece is member.pieces[-1]:
+                    self._finish(member)
+                continue
             self.run.member = member.name
             for chunk in found.chunks:
                 self.target.write(chunk)
@@ -89,7 +114,9 @@ class RestoreRunner:
                 self.run.note("every file asked for is restored: the rest of the archive was not read")
                 return True
             problem = None
-            if found.sha256 != piece.sha256:
+            if found.size != piece.size:
+                problem = (f"{piece.name} on tape holds {found.size} bytes, the inventory says {piece.size}")
+            elif found.sha256 != piece.sha256:
                 problem = (f"{piece.name} on tape does not match its sha256 "
                            f"(tape {found.sha256}, inventory {piece.sha256})")
             self.target.piece_done(member, piece, problem)

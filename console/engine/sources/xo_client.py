@@ -28,6 +28,7 @@ from urllib.parse import quote
 
 import httpx
 
+from console.engine.redaction import redact, remember_secret
 from console.engine.tapeformat.vhd import VhdError, VhdInfo, measure_vhd_stream
 
 API = "/rest/v0"
@@ -43,7 +44,7 @@ class XoError(Exception):
     """A failure talking to XO; str() is one line. `status` is the HTTP status when there was one."""
 
     def __init__(self, message: str, *, status: int | None = None, path: str | None = None) -> None:
-        super().__init__(" ".join(message.split()))
+        super().__init__(redact(" ".join(message.split())))
         self.status = status
         self.path = path
 
@@ -208,6 +209,7 @@ class XoClient:
             token = read_token_file(token_file)
         if not token:
             raise XoError("no XO token: give a token or a token file")
+        remember_secret(token)
         self.url = url.rstrip("/")
         self.connect_retries = max(0, connect_retries)
         self.backoff, self.max_backoff = backoff, max_backoff
