@@ -26,10 +26,11 @@ from console.engine.daemon.routes.requests import (
     field,
     json_body,
     user_of,
+    whole_number,
 )
 from console.engine.daemon.routes.rotation import job_rows
 from console.engine.daemon.service import TapeService
-from console.engine.refusals import BadRequest, Refused
+from console.engine.refusals import Refused
 
 
 def core_routes(service: TapeService, *, on_stop: Callable[[], None] | None = None,
@@ -62,10 +63,8 @@ def core_routes(service: TapeService, *, on_stop: Callable[[], None] | None = No
         return JSONResponse(await run_in_threadpool(service.pools))
 
     async def audit(request: Request) -> Response:
-        limit = request.query_params.get("limit")
-        if limit is not None and not limit.isdigit():
-            raise BadRequest("limit must be a whole number")
-        entries = await run_in_threadpool(service.inventory.audit_entries, int(limit) if limit else None)
+        limit = whole_number(request, "limit")
+        entries = await run_in_threadpool(service.inventory.audit_entries, limit or None)
         return JSONResponse(entries)
 
     async def load(request: Request) -> Response:
@@ -132,10 +131,9 @@ def core_routes(service: TapeService, *, on_stop: Callable[[], None] | None = No
         return JSONResponse(await run_in_threadpool(service.set_detail, request.path_params["id"]))
 
     async def event_list(request: Request) -> Response:
-        after = request.query_params.get("after", "0")
-        if not after.isdigit():
-            raise BadRequest("after must be a whole number")
-        return JSONResponse(events.after(int(after)) if events is not None else [])
+        after = whole_number(request, "after", 0)
+        assert after is not None
+        return JSONResponse(events.after(after) if events is not None else [])
 
     async def system(request: Request) -> Response:
         def sample() -> dict[str, Any]:

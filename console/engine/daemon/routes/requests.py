@@ -34,11 +34,25 @@ def user_of(request: Request) -> str:
 async def json_body(request: Request) -> dict[str, Any]:
     try:
         body = await request.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         raise BadRequest("request body is not JSON") from None
     if not isinstance(body, dict):
         raise BadRequest("request body must be a JSON object")
     return body
+
+
+MAX_WHOLE_NUMBER = 10**12  # a limit, an event number: nothing larger is meaningful
+
+
+def whole_number(request: Request, name: str, default: int | None = None) -> int | None:
+    """Query parameter `name` as a whole number (ASCII digits only, at most 10^12), or `default`."""
+    text = request.query_params.get(name)
+    if text is None or text == "" and default is not None:
+        return default
+    if not (text.isascii() and text.isdigit()) or len(text) > 13 or int(text) > MAX_WHOLE_NUMBER:
+        raise BadRequest(f"{request.method} {request.url.path}: query parameter {name!r} must be a whole number "
+                         f"from 0 to {MAX_WHOLE_NUMBER}, got {text[:40]!r}")
+    return int(text)
 
 
 def field(body: dict[str, Any], name: str, kind: type, required: bool = True) -> Any:

@@ -16,9 +16,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from console.engine.daemon.routes.requests import PREFIX, answering_errors, field, json_body, user_of
+from console.engine.daemon.routes.requests import PREFIX, answering_errors, field, json_body, user_of, whole_number
 from console.engine.daemon.service import TapeService
-from console.engine.refusals import BadRequest
 from console.engine.restore.find import DEFAULT_LIMIT
 from console.engine.restore.manager import RestoreManager
 from console.engine.restore.plan import RestoreRequest
@@ -28,12 +27,10 @@ def restore_routes(service: TapeService, manager: RestoreManager) -> list[Route]
 
     async def find(request: Request) -> Response:
         query = request.query_params
-        limit = query.get("limit", str(DEFAULT_LIMIT))
-        if not limit.isdigit():
-            raise BadRequest("limit must be a whole number")
+        limit = whole_number(request, "limit", DEFAULT_LIMIT)
         result = await run_in_threadpool(
             manager.find, query.get("pattern"), vm=query.get("vm"), vdi=query.get("vdi"), night=query.get("night"),
-            limit=int(limit),
+            limit=limit,
         )
         return JSONResponse(result)
 
