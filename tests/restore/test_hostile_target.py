@@ -95,3 +95,32 @@ def test_the_target_is_checked_on_what_was_opened_not_on_its_path(tmp_path: Path
     with pytest.raises(Refused, match="where the daemon keeps"):
         TargetFolder(tmp_path, [state])  # holds the state folder
     TargetFolder(state / "inside", [tmp_path / "elsewhere"]).close()  # a place that does not exist: no matter
+
+
+def test_a_file_of_an_archive_that_breaks_off_is_not_left_under_its_name(tmp_path: Path) -> None:
+    import gzip
+    import io
+    import random
+    import tarfile
+
+    from console.engine.restore.extract import FileTreeSink
+
+    data = random.Random(5).randbytes(2 * 1024 * 1024)
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for name, content in (("share/small.txt", b"whole\n"), ("share/big.bin", data)):
+            info = tarfile.TarInfo(name)
+            info.size = len(content)
+            tar.addfile(info, io.BytesIO(content))
+    archive = gzip.compress(buffer.getvalue(), compresslevel=1)
+    root = tmp_path / "root"
+    sink = FileTreeSink(root)
+    member = Member("backup.tar.gz", [])
+    sink.begin(member, 0)
+    half = len(archive) // 2
+    for at in range(0, half, 65536):
+        sink.write(memoryview(archive[at:min(at + 65536, half)]))
+    sink.abort(member, "the tape broke")
+    sink.close()
+    assert (root / "share" / "small.txt").read_bytes() == b"whole\n"
+    assert not (root / "share" / "big.bin").exists()

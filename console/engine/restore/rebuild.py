@@ -16,11 +16,13 @@ from typing import Any
 from console.engine.inventory import Inventory
 from console.engine.restore.scan import FoundSet
 from console.engine.tapeformat.label import TapeLabel
+from console.engine.tapeformat.manifest_check import ManifestError, checked_manifest
 
 Json = dict[str, Any]
 IndexCreated = Callable[[str], float | None]  # file-index key -> when that index was started, None if absent
 INDEX_MATCH_SECONDS = 6 * 3600  # an index started this close to the set's start is that run's index
 _FROM_TAPE = ("sha256", "offset", "header_offset", "size")
+CUT_STATES = ("writing", "incomplete", "failed")  # what the inventory says of a set a kill cut short
 
 
 def _iso(moment: float | None) -> str | None:
@@ -87,6 +89,11 @@ class InventoryRebuild:
             if item.manifest is None:
                 notes.append(f"tape file {item.file}: {item.problem or 'no manifest'}; not recorded")
                 continue
+            try:
+                checked_manifest(item.manifest, file_bytes=item.bytes or None)
+            except ManifestError as exc:
+                notes.append(f"tape file {item.file}: its manifest is not believed ({exc}); not recorded")
+                continue
             set_id, new = self._record_set(label, barcode, item)
             ids.append(set_id)
             added += new
@@ -130,6 +137,10 @@ class InventoryRebuild:
             if not record.get("members"):
                 _trust_index(entries, fields["started"], self.index_created)
                 keep.update(members=entries, member_count=len(entries))
+            if fields["state"] == "complete" and record.get("state") in CUT_STATES and not item.problem:
+                # the daemon died just after the set closed: the tape holds it whole, manifest and all
+                keep.update(state="complete", bytes=item.bytes, ended=fields["ended"], error=None,
+                            members=entries, member_count=len(entries))
             inv.update_set(record["id"], **keep)
             return record["id"], False
         for stale in here:

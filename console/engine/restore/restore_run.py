@@ -17,7 +17,7 @@ from console.engine.restore.progress import TapeRun
 from console.engine.restore.reader import TapeReader
 from console.engine.restore.sink import RestoreTarget, TargetRefused
 from console.engine.restore.tapes import TapeHandler, WantedTape
-from console.engine.tapeformat.tarset import SetMember
+from console.engine.tapeformat.tar_reader import SetMember
 
 Json = dict[str, Any]
 

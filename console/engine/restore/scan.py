@@ -74,7 +74,7 @@ def find_manifest(data: bytes) -> tuple[Json, float] | None:
             continue
         try:
             manifest = json.loads(data[offset + BLOCK : end])
-        except ValueError:
+        except (ValueError, RecursionError):
             continue
         if isinstance(manifest, dict) and manifest.get("format") == MANIFEST_FORMAT:
             return manifest, float(mtime)

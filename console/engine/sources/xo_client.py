@@ -24,12 +24,12 @@ from itertools import islice
 from pathlib import Path
 from types import TracebackType
 from typing import Any, BinaryIO, Literal
-from urllib.parse import quote
 
 import httpx
 
 from console.engine.redaction import redact, remember_secret
-from console.engine.tapeformat.vhd import VhdError, VhdInfo, measure_vhd_stream
+from console.engine.sources.xo_ids import BadXoId, in_url, token_in_url
+from console.engine.tapeformat.vhd import VhdError, VhdInfo, check_vhd_size, measure_vhd_stream
 
 API = "/rest/v0"
 CHUNK_SIZE = 1024 * 1024
@@ -234,6 +234,14 @@ class XoClient:
 
     # --- plumbing --------------------------------------------------------------------------------
 
+    @staticmethod
+    def _id(value: object, what: str, *, uuid: bool = True) -> str:
+        """An id for a URL path: a UUID (or, for a task, any short text), quoted with no safe character."""
+        try:
+            return in_url(value, what) if uuid else token_in_url(value, what)
+        except BadXoId as exc:
+            raise XoError(str(exc)) from None
+
     def _send(
         self, request: httpx.Request, *, stream: bool = False, body: _CountedBody | None = None
     ) -> httpx.Response:
@@ -307,23 +315,27 @@ class XoClient:
         if vm_id is None:
             path = "/vdi-snapshots" if snapshot else "/vdis"
         else:
-            path = f"/{'vm-snapshots' if snapshot else 'vms'}/{quote(vm_id)}/vdis"
+            path = f"/{'vm-snapshots' if snapshot else 'vms'}/{self._id(vm_id, 'VM id')}/vdis"
         return self._list(path, fields, filter, limit)
 
     def get_vm(self, vm_id: str) -> dict[str, Any]:
-        return self._json("GET", f"/vms/{quote(vm_id)}")
+        return self._json("GET", f"/vms/{self._id(vm_id, 'VM id')}")
 
     def get_vdi(self, vdi_id: str, *, snapshot: bool = False) -> dict[str, Any]:
-        return self._json("GET", f"/{'vdi-snapshots' if snapshot else 'vdis'}/{quote(vdi_id)}")
+        return self._json("GET", f"/{'vdi-snapshots' if snapshot else 'vdis'}/{self._id(vdi_id, 'VDI id')}")
 
     # --- exports ---------------------------------------------------------------------------------
 
-    def export_vdi(self, vdi_id: str, fmt: Fmt = "vhd", *, snapshot: bool = False) -> VdiExport:
-        """Start an export; its length is known on return (the VHD head has been read for .vhd)."""
+    def export_vdi(self, vdi_id: str, fmt: Fmt = "vhd", *, snapshot: bool = False,
+                   expected_size: int | None = None) -> VdiExport:
+        """Start an export; its length is known on return (the VHD head has been read for .vhd).
+
+        With `expected_size` (the VDI's virtual size as XO listed it), a VHD whose head claims another disk
+        size, or more bytes than a VHD of that disk can hold, is refused before a byte of it is written."""
         if fmt not in ("vhd", "raw"):
             raise XoError(f"unsupported export format {fmt!r}: vhd or raw")
         size = int(self.get_vdi(vdi_id, snapshot=snapshot)["size"]) if fmt == "raw" else None
-        path = f"{API}/{'vdi-snapshots' if snapshot else 'vdis'}/{quote(vdi_id)}.{fmt}"
+        path = f"{API}/{'vdi-snapshots' if snapshot else 'vdis'}/{self._id(vdi_id, 'VDI id')}.{fmt}"
         request = self._http.build_request("GET", path, headers={"accept": "application/octet-stream"})
         response = self._send(request, stream=True)
         what = f"export of VDI {vdi_id} ({path})"
@@ -343,6 +355,8 @@ class XoClient:
                 assert size is not None
                 return VdiExport(vdi_id, fmt, size, chunks, response, path)
             measured = measure_vhd_stream(chunks)
+            if expected_size is not None:
+                check_vhd_size(measured.info, measured.length, expected_size)
             return VdiExport(vdi_id, fmt, measured.length, measured.chunks, response, path, measured.info)
         except VhdError as exc:
             response.close()
@@ -364,10 +378,10 @@ class XoClient:
         if (vdi_id is None) == (sr_id is None):
             raise XoError("import: give exactly one of vdi_id (overwrite a VDI) or sr_id (create a VDI)")
         if vdi_id is not None:
-            method, path, params = "PUT", f"{API}/vdis/{quote(vdi_id)}.{fmt}", {}
+            method, path, params = "PUT", f"{API}/vdis/{self._id(vdi_id, 'VDI id')}.{fmt}", {}
         else:
             assert sr_id is not None
-            method, path = "POST", f"{API}/srs/{quote(sr_id)}/vdis"
+            method, path = "POST", f"{API}/srs/{self._id(sr_id, 'SR id')}/vdis"
             params = {"name_label": name_label or "imported by tapeconsole"} | ({"raw": "true"} if fmt == "raw" else {})
         body = _CountedBody(data, length, f"import to {path}", self.chunk_size)
         request = self._http.build_request(
@@ -401,13 +415,13 @@ class XoClient:
 
     def snapshot_vm(self, vm_id: str, name_label: str | None = None, *, wait_timeout: float = 1800.0) -> str:
         """Snapshot a VM, waiting for XO's task; returns the VM snapshot's id."""
-        path = f"/vms/{quote(vm_id)}/actions/snapshot"
+        path = f"/vms/{self._id(vm_id, 'VM id')}/actions/snapshot"
         answer = self._json("POST", path, json={"name_label": name_label} if name_label else None)
         if isinstance(answer, dict) and isinstance(answer.get("id"), str):
             return answer["id"]
         if not isinstance(answer, dict) or not isinstance(answer.get("taskId"), str):
             raise XoError(f"POST {API + path}: no taskId in the answer", path=API + path)
-        task_path = f"/tasks/{quote(answer['taskId'])}"
+        task_path = f"/tasks/{self._id(answer.get('taskId'), 'task id', uuid=False)}"
         deadline = time.monotonic() + wait_timeout
         while True:
             task = self._json("GET", task_path, {"wait": "true"})

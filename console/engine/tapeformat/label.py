@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import tarfile
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
+
+from console.wire.labels import check_label_text
+from console.wire.lto import GENERATIONS
 
 LABEL_MEMBER = "TAPECONSOLE-LABEL.json"
 README_MEMBER = "README.txt"
 FORMAT_VERSION = 1
+BARCODE_TEXT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
+POOL_TEXT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
 class LabelError(Exception):
@@ -82,9 +89,39 @@ def parse_label_file(data: bytes) -> TapeLabel:
             fields = json.loads(handle.read())
     except KeyError:
         raise LabelError(f"tape file 0 is a tar without {LABEL_MEMBER}: not a tapeconsole tape") from None
-    except (tarfile.TarError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (tarfile.TarError, ValueError, RecursionError, EOFError) as exc:  # JSON and UTF-8 errors are ValueErrors
         raise LabelError(f"tape file 0 is not a tapeconsole label ({exc.__class__.__name__}: {exc})") from None
+    return checked_label(fields)
+
+
+def checked_label(fields: Any) -> TapeLabel:
+    """The label, when every field read from tape is of the kind expected; else LabelError naming it."""
+    if not isinstance(fields, dict):
+        raise LabelError(f"{LABEL_MEMBER} must be a JSON object, got {type(fields).__name__}")
+    unknown = sorted(set(fields) - set(TapeLabel.__dataclass_fields__))
+    if unknown:
+        raise LabelError(f"{LABEL_MEMBER} has unexpected fields: {', '.join(map(str, unknown))[:120]}")
+    for key in ("label", "barcode", "pool", "generation", "uuid", "created"):
+        if not isinstance(fields.get(key), str):
+            raise LabelError(f"{LABEL_MEMBER}: {key} must be text, got {str(fields.get(key))[:40]!r}")
+    problem = check_label_text(fields["label"])
+    if problem:
+        raise LabelError(f"{LABEL_MEMBER}: {problem}")
+    for key, pattern in (("barcode", BARCODE_TEXT), ("pool", POOL_TEXT)):
+        if not pattern.match(fields[key]):
+            raise LabelError(f"{LABEL_MEMBER}: {key} {fields[key][:40]!r} is not a valid {key}")
+    if fields["generation"] not in GENERATIONS:
+        raise LabelError(f"{LABEL_MEMBER}: generation must be one of {', '.join(GENERATIONS)}, "
+                         f"got {fields['generation'][:20]!r}")
     try:
-        return TapeLabel(**fields)
-    except TypeError as exc:
-        raise LabelError(f"{LABEL_MEMBER} has unexpected fields: {exc}") from None
+        uuid.UUID(fields["uuid"])
+        datetime.fromisoformat(fields["created"])
+    except ValueError:
+        raise LabelError(f"{LABEL_MEMBER}: uuid must be a UUID and created an ISO 8601 time, got "
+                         f"{fields['uuid'][:40]!r} and {fields['created'][:40]!r}") from None
+    version = fields.get("format_version", FORMAT_VERSION)
+    if type(version) is not int or not 1 <= version <= 1000:
+        raise LabelError(f"{LABEL_MEMBER}: format_version must be a whole number, got {str(version)[:20]!r}")
+    if not isinstance(fields.get("writer", "tapeconsole"), str):
+        raise LabelError(f"{LABEL_MEMBER}: writer must be text")
+    return TapeLabel(**fields)

@@ -164,7 +164,13 @@ class TarSetReader:
             if member.name == MANIFEST_NAME:
                 raw = stream.read(data_size)
                 stream.skip(-data_size % BLOCK)
-                self.manifest = json.loads(raw)
+                try:
+                    self.manifest = json.loads(raw)
+                except (ValueError, RecursionError) as exc:
+                    raise TarFormatError(f"{MANIFEST_NAME} at offset {header_offset} is not JSON: "
+                                         f"{exc.__class__.__name__}") from None
+                if not isinstance(self.manifest, dict):
+                    raise TarFormatError(f"{MANIFEST_NAME} at offset {header_offset} is not a JSON object")
                 member.chunks = iter([memoryview(raw)])
                 member.sha256 = hashlib.sha256(raw).hexdigest()
                 yield member

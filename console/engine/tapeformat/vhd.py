@@ -46,6 +46,7 @@ VHD_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 # A stream head (footer copy, header, BAT, locators) larger than this is refused rather than buffered.
 MAX_HEAD_BYTES = 64 * 1024 * 1024
+HEAD_SLACK = 4 * 1024 * 1024  # what a writer may leave between the parts of a VHD's head (alignment)
 
 DiskType = Literal["fixed", "dynamic", "differencing"]
 DISK_TYPES: dict[int, DiskType] = {2: "fixed", 3: "dynamic", 4: "differencing"}
@@ -349,6 +350,33 @@ class _Head:
         yield from self.taken
         self.taken = []
         yield from self.source
+
+
+def max_vhd_length(virtual_size: int, block_size: int | None) -> int:
+    """The most bytes a dynamic or differencing VHD of a `virtual_size`-byte disk can hold: its head
+    (footer copy, header, BAT, with room for alignment), every block with its bitmap, the footer."""
+    block = block_size or DEFAULT_BLOCK_SIZE
+    blocks = -(-virtual_size // block)
+    bitmap = _round_up(-(-block // SECTOR_SIZE // 8), SECTOR_SIZE)
+    head = FOOTER_SIZE + HEADER_SIZE + _round_up(4 * blocks, SECTOR_SIZE) + HEAD_SLACK
+    return head + blocks * (bitmap + block) + FOOTER_SIZE
+
+
+def _round_up(value: int, unit: int) -> int:
+    return -(-value // unit) * unit
+
+
+def check_vhd_size(info: VhdInfo | None, length: int, virtual_size: int) -> None:
+    """VhdError when a VHD's head disagrees with the disk it should hold (XO's virtual size of the VDI)."""
+    if info is None:
+        return
+    if info.virtual_size != virtual_size:
+        raise VhdError(f"the VHD says the disk holds {info.virtual_size} bytes, Xen Orchestra says "
+                       f"{virtual_size}: not written")
+    limit = max_vhd_length(virtual_size, info.block_size)
+    if length > limit:
+        raise VhdError(f"the VHD's head claims {length} bytes, more than a VHD of a {virtual_size}-byte disk "
+                       f"can hold ({limit}): not written")
 
 
 def measure_vhd_stream(chunks: Iterable[bytes], *, fixed_size: int | None = None) -> VhdMeasure:
