@@ -20,7 +20,8 @@ class ConfigError(Exception):
         where = str(path) if path else "config"
         if line:
             where += f":{line}"
-        super().__init__(f"{where}: {key}: {message}" if key else f"{where}: {message}")
+        text = f"{where}: {key}: {message}" if key else f"{where}: {message}"
+        super().__init__(text.replace("\r", "\\r").replace("\n", "\\n"))  # always one line
 
 
 def _split_key(dotted: str) -> list[str]:

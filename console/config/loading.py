@@ -5,6 +5,7 @@ Relative paths inside the file resolve against the folder of the config file its
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
@@ -86,7 +87,9 @@ class _Reader:
         if isinstance(value, bool) and bool not in kinds:
             raise self.fail(full, f"must be {_kind_name(kinds)}, got {value!r}")
         if not isinstance(value, kinds):
-            raise self.fail(full, f"must be {_kind_name(kinds)}, got {value!r}")
+            raise self.fail(full, f"must be {_kind_name(kinds)}, got {_shown(value)}")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise self.fail(full, f"must be a finite number, got {value}")
         if check is not None:
             problem = check(value)
             if problem:
@@ -95,10 +98,17 @@ class _Reader:
 
     def path_value(self, data: dict[str, Any], prefix: str, key: str, default: Any = ...) -> Path | None:
         value = self.get(data, prefix, key, str, default)
+        if value == "" and default is not None:
+            raise self.fail(f"{prefix}.{key}" if prefix else key, "must not be empty")
         if value is None or value == "":
             return None
         p = Path(os.path.expanduser(value))
         return p if p.is_absolute() else (self.base / p)
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _kind_name(kinds: tuple[type, ...]) -> str:
@@ -434,6 +444,10 @@ def load_config(path: Path) -> Config:
     path = Path(path).expanduser().absolute()
     try:
         text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        byte = exc.object[exc.start]
+        raise ConfigError(path, "", f"not UTF-8 text (byte {exc.start} is {byte:#04x})", line) from None
     except FileNotFoundError:
         raise ConfigError(path, "", "file not found") from None
     except OSError as exc:
@@ -445,6 +459,16 @@ def load_config(path: Path) -> Config:
         line = int(match.group(1)) if match else None
         raise ConfigError(path, "", f"not valid TOML: {str(exc).split(' (at')[0]}", line) from None
     r = _Reader(path, text)
+    try:
+        return _load(path, r, raw)
+    except ConfigError:
+        raise
+    except (TypeError, ValueError, AttributeError, KeyError, OverflowError, RecursionError) as exc:
+        # a shape no check above foresaw: still one line naming the file, never a traceback
+        raise ConfigError(path, "", f"a value of an unexpected kind ({exc.__class__.__name__}: {exc})") from None
+
+
+def _load(path: Path, r: _Reader, raw: dict[str, Any]) -> Config:
     r.check_keys(raw, "", TOP_LEVEL)
     daemon = _load_daemon(r, raw)
     shelf = _load_shelf(r, raw, daemon.state_dir)

@@ -244,14 +244,16 @@ class BackupJob:
                     if outcome.state in ("failed", "cancelled"):
                         run.state = outcome.state
                         run.error = outcome.error
+                        if outcome.at_physical_end:  # never again the same failure on the same tape
+                            self._mark_full(slot.name, tape, "physical end of tape")
+                            run.error = f"{outcome.error}; tape {tape['label']} marked full, the next run takes " \
+                                        "another tape"
                         break
                     if outcome.state == "complete":
                         run.state = "done"
                         break
                     # the tape is full: the next one continues the job
-                    self.full_tapes.add(tape["barcode"])
-                    inv.update_tape(tape["barcode"], status="full")
-                    inv.audit("tape-full", "tapeconsole", drive=slot.name, barcode=tape["barcode"], job=run.job.name)
+                    self._mark_full(slot.name, tape, "early warning")
                     log.info("tape full job=%s tape=%s: changing tape", run.job.name, tape["barcode"])
                     if self.ctx.on_event is not None:
                         self.ctx.on_event("tape-full", run)
@@ -295,6 +297,7 @@ class BackupJob:
                              f"inventory expects {file_number}; using the drive's")
             file_number = status.file_number
         first_block = first_block_of_set(drive)
+        tape = self._count_cut_data(tape, live, first_block, file_number)
         now = self.ctx.clock()
         set_id = inv.add_set({
             "job": run.job.name, "run": run.id, "source": run.job.source, "barcode": tape["barcode"],
@@ -332,6 +335,34 @@ class BackupJob:
         log.info("set %d job=%s tape=%s file=%d state=%s bytes=%d members=%d", set_id, run.job.name,
                  tape["label"], file_number, outcome.state, outcome.bytes_on_tape, len(outcome.members))
         return outcome, set_id
+
+    def _mark_full(self, drive_name: str, tape: dict[str, Any], why: str) -> None:
+        self.full_tapes.add(tape["barcode"])
+        self.ctx.inventory.update_tape(tape["barcode"], status="full")
+        self.ctx.inventory.audit("tape-full", "tapeconsole", drive=drive_name, barcode=tape["barcode"],
+                                 job=self.run.job.name, why=why)
+
+    def _count_cut_data(self, tape: dict[str, Any], live: list[dict[str, Any]], first_block: int | None,
+                        file_number: int) -> dict[str, Any]:
+        """What a cut set left on the tape, counted from where end of data is: every block before it is a
+        record (the label's included), every filemark one object. The cut set gets its bytes, the tape its
+        fill and, when data did reach it, its last write (the retention clock starts only then)."""
+        if first_block is None or not live or not live[-1].get("cut"):
+            return tape
+        on_tape = (first_block - file_number) * self.ctx.drive_config.block_size
+        uncounted = on_tape - int(tape.get("bytes_used") or 0)
+        if uncounted <= 0:
+            return tape
+        inv, cut = self.ctx.inventory, live[-1]
+        inv.update_set(cut["id"], bytes=int(cut.get("bytes") or 0) + uncounted)
+        fields: dict[str, Any] = {"bytes_used": on_tape}
+        if cut.get("started"):
+            fields["last_written"] = cut["started"]
+        inv.update_tape(tape["barcode"], **fields)
+        self.run.notes.append(f"tape {tape['label']}: {uncounted} bytes of set {cut['id']}, cut short by an "
+                              "interruption, counted from end of data")
+        log.warning("tape %s: set %d left %d uncounted bytes: counted", tape["label"], cut["id"], uncounted)
+        return {**tape, **fields}
 
     def _early_warning_reserve(self, tape: dict[str, Any]) -> int:
         """Space kept before the physical end: the early-warning zone (2% of the tape, at most 4 GiB)."""

@@ -92,9 +92,8 @@ class JobManager:
                     error="interrupted: the daemon stopped while this set was written; what reached the tape "
                           "before it is kept, the set has no manifest",
                 )
-                tape = self.inventory.tape(s["barcode"])
-                if tape is not None:
-                    self.inventory.update_tape(s["barcode"], last_written=s.get("started") or tape.get("last_written"))
+                # the retention clock is not started here: whether any of it reached the tape is known only
+                # from the drive, when the tape is next written (backup counts it from end of data)
                 log.warning("set %d on tape %s (file %d) was being written: marked incomplete", s["id"], s["tape"],
                             s["file"])
         return marked

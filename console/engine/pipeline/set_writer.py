@@ -16,7 +16,7 @@ from typing import Any
 
 from console.engine.drives.base import Drive, DriveError, NotSupported
 from console.engine.pipeline.buffer import BufferCancelled, TapeBuffer
-from console.engine.pipeline.drive_writer import DriveWriter
+from console.engine.pipeline.drive_writer import DriveWriter, PhysicalEndOfTape
 from console.engine.pipeline.parts import MemberCursor, Part
 from console.engine.tapeformat.tar_writer import TarSetWriter
 
@@ -50,6 +50,7 @@ class SetOutcome:
     started: float
     ended: float
     index_entries: list[dict[str, Any]] = field(default_factory=list)
+    at_physical_end: bool = False  # the drive said ENOSPC twice: nothing more fits on this tape
 
 
 class _Guard:
@@ -190,6 +191,7 @@ def write_set(
         records=writer.records_written,
         started=started,
         ended=clock(),
+        at_physical_end=isinstance(writer.error, PhysicalEndOfTape),
     )
 
 

@@ -100,7 +100,7 @@ def checked_label(fields: Any) -> TapeLabel:
         raise LabelError(f"{LABEL_MEMBER} must be a JSON object, got {type(fields).__name__}")
     unknown = sorted(set(fields) - set(TapeLabel.__dataclass_fields__))
     if unknown:
-        raise LabelError(f"{LABEL_MEMBER} has unexpected fields: {', '.join(map(str, unknown))[:120]}")
+        raise LabelError(f"{LABEL_MEMBER} has unexpected fields: {', '.join(repr(k)[:40] for k in unknown)[:120]}")
     for key in ("label", "barcode", "pool", "generation", "uuid", "created"):
         if not isinstance(fields.get(key), str):
             raise LabelError(f"{LABEL_MEMBER}: {key} must be text, got {str(fields.get(key))[:40]!r}")

@@ -13,6 +13,9 @@ from typing import Any
 from console.engine.tapeformat.manifest import MANIFEST_NAME, manifest_digests
 from console.engine.tapeformat.tar_headers import BLOCK, RECORD_SIZE, Buffer, ChecksumError, TarFormatError
 
+MAX_EXTENDED_HEADER = 1 << 20  # a pax or GNU long-name header is a few hundred bytes
+MAX_MEMBER_SIZE = 1 << 60  # bytes a tar header may claim for one member; more is a damaged header
+
 
 @dataclass(slots=True)
 class SetMember:
@@ -86,8 +89,12 @@ def _parse_pax(data: bytes) -> dict[str, str]:
     records: dict[str, str] = {}
     pos = 0
     while pos < len(data):
-        space = data.index(b" ", pos)
-        length = int(data[pos:space])
+        if not data[pos:].strip(b"\0"):
+            break  # the padding after the last record
+        space = data.find(b" ", pos)
+        length = int(data[pos:space]) if space > pos and data[pos:space].isdigit() else 0
+        if space < 0 or length <= space - pos + 1 or pos + length > len(data):
+            raise TarFormatError(f"bad pax extended header record at byte {pos}")
         key, _, value = data[space + 1 : pos + length - 1].partition(b"=")
         records[key.decode("utf-8", "surrogateescape")] = value.decode("utf-8", "surrogateescape")
         pos += length
@@ -147,6 +154,8 @@ class TarSetReader:
             extended = block[156:157] in (b"x", b"g", b"L")
             member = self._parse_header(block, header_offset, {} if extended else pax)
             if extended:
+                if member.size > MAX_EXTENDED_HEADER:
+                    raise TarFormatError(f"extended header of {member.size} bytes at offset {header_offset}")
                 data = stream.read(member.size)
                 stream.skip(-member.size % BLOCK)
                 if member.typeflag == b"x":
@@ -182,6 +191,15 @@ class TarSetReader:
             self._check_against(self.manifest)
 
     def _parse_header(self, block: bytes, offset: int, pax: dict[str, str]) -> SetMember:
+        try:
+            member = self._parse_fields(block, offset, pax)
+        except (ValueError, OverflowError) as exc:
+            raise TarFormatError(f"bad tar header at offset {offset}: {exc.__class__.__name__}: {exc}") from None
+        if member.size < 0 or member.size > MAX_MEMBER_SIZE:
+            raise TarFormatError(f"bad tar header at offset {offset}: size {member.size}")
+        return member
+
+    def _parse_fields(self, block: bytes, offset: int, pax: dict[str, str]) -> SetMember:
         stored = _parse_number(block[148:156])
         computed = sum(block[:148]) + 8 * 32 + sum(block[156:])
         if stored != computed:

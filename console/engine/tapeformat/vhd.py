@@ -19,8 +19,10 @@ from __future__ import annotations
 import gzip
 import json
 import math
+import os
 import struct
 import uuid
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -46,6 +48,7 @@ VHD_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 # A stream head (footer copy, header, BAT, locators) larger than this is refused rather than buffered.
 MAX_HEAD_BYTES = 64 * 1024 * 1024
+MAX_BAT_ENTRIES = 1 << 24  # 16 Mi blocks: 32 TiB in 2 MiB blocks, past any VDI XCP-ng makes
 HEAD_SLACK = 4 * 1024 * 1024  # what a writer may leave between the parts of a VHD's head (alignment)
 
 DiskType = Literal["fixed", "dynamic", "differencing"]
@@ -230,6 +233,8 @@ class VhdHeader:
         ratio = block_size // SECTOR_SIZE
         if block_size < SECTOR_SIZE or block_size % SECTOR_SIZE or ratio & (ratio - 1):
             raise VhdError(f"bad VHD block size {block_size} (must be a power of two times 512)")
+        if entries > MAX_BAT_ENTRIES:
+            raise VhdError(f"VHD BAT of {entries} entries: more than {MAX_BAT_ENTRIES} is not believed")
         if footer is not None and entries * block_size < footer.current_size:
             raise VhdError(
                 f"VHD BAT too small: {entries} entries of {block_size} bytes for a {footer.current_size}-byte disk"
@@ -451,8 +456,13 @@ class VhdReader:
     def __init__(self, path: Path) -> None:
         try:
             self._open(path)
-        except OSError as exc:
-            raise VhdError(f"cannot read VHD {path}: {exc.strerror or exc}") from None
+        except VhdError:
+            raise
+        except (OSError, zlib.error, EOFError) as exc:  # gzip's BadGzipFile is an OSError
+            raise VhdError(f"cannot read VHD {path}: {getattr(exc, 'strerror', None) or exc}") from None
+        except (ValueError, TypeError, KeyError, IndexError, OverflowError, MemoryError) as exc:
+            # a field no check foresaw (JSON, a filter list, an offset): one line, never a traceback
+            raise VhdError(f"VHD {path} cannot be read: {exc.__class__.__name__}: {exc}") from None
 
     def _open(self, path: Path) -> None:
         self.path = path
@@ -462,6 +472,8 @@ class VhdReader:
             filters_file = self.data_path / "chunk-filters.json"
             if filters_file.exists():
                 filters = json.loads(filters_file.read_text())
+                if not isinstance(filters, list) or not all(isinstance(f, str) for f in filters):
+                    raise VhdError(f"{filters_file}: expected a list of filter names")
                 self._filter = filters[0] if filters else None
             footer = VhdFooter.parse(self._chunk("footer"))
             self.header = VhdHeader.parse(self._chunk("header"), footer) if footer.disk_type != 2 else None
@@ -471,6 +483,7 @@ class VhdReader:
                                  for i in range(self.header.max_table_entries)]
         else:
             with self.data_path.open("rb") as f:
+                length = os.fstat(f.fileno()).st_size
                 first = f.read(FOOTER_SIZE)
                 if first[:8] != FOOTER_COOKIE:
                     f.seek(-FOOTER_SIZE, 2)
@@ -478,8 +491,13 @@ class VhdReader:
                 footer = VhdFooter.parse(first)
                 self.header = None
                 if footer.disk_type != 2:
+                    if footer.data_offset + HEADER_SIZE > length:
+                        raise VhdError(f"VHD {path}: header offset {footer.data_offset} is past its end ({length})")
                     f.seek(footer.data_offset)
                     self.header = VhdHeader.parse(f.read(HEADER_SIZE), footer)
+                    if self.header.table_offset + 4 * self.header.max_table_entries > length:
+                        raise VhdError(f"VHD {path}: the BAT ({self.header.max_table_entries} entries at offset "
+                                       f"{self.header.table_offset}) runs past its end ({length})")
                     f.seek(self.header.table_offset)
                     self._bat = parse_bat(f.read(4 * self.header.max_table_entries), self.header.max_table_entries)
         self.footer = footer
