@@ -21,6 +21,7 @@ from console.engine.retention import with_state
 from console.engine.state_folder import private_folder
 from console.engine.tape_handling import tape_ops
 from console.engine.tape_handling.drive_handle import DriveHandle, LoadedTape
+from console.engine.tape_handling.intents import clear_intent, reconcile, record_intent
 from console.engine.tape_handling.tape_moves import eject_and_record, identify_and_record
 from console.engine.tapeformat.label import TapeLabel
 from console.wire.labels import check_label_text
@@ -66,6 +67,7 @@ class TapeService:
             autoload=self._autoload if self.shelf is not None else None,
             recheck_seconds=recheck_seconds, on_event=on_event,
         )
+        self.reconciled = self._reconcile_intents()
         self.interrupted = self.jobs.recover()
         self.restores = RestoreManager(
             config, self.inventory, self.slots,
@@ -221,34 +223,59 @@ class TapeService:
             expired = old.get("expires") if old and old.get("last_written") else None  # checked: not protected
             now = self.inventory.clock()
             label = TapeLabel.new(text, barcode, pool_name, status.media_generation or pool["generation"], now)
-            tape_ops.write_label(drive, label, slot.config.block_size)
-            slot.loaded = LoadedTape(barcode=barcode, label=text, label_uuid=label.uuid, pool=pool_name)
-            if self.inventory.tape(barcode) is None:
-                self.inventory.register_cartridge(
-                    barcode, label.generation, self._capacity_for(label.generation), f"drive:{drive_name}"
-                )
-            record = self.inventory.update_tape(
-                barcode,
-                label=text,
-                label_uuid=label.uuid,
-                pool=pool_name,
-                status="writable",
-                bytes_used=slot.config.block_size,
-                labelled=label.created,
-                last_written=None,
-                location=f"drive:{drive_name}",
-            )
-        if expired:  # data under a retention that has ended is gone: audited as such, its sets marked
-            self.inventory.audit("overwrite-expired", user, drive=drive_name, barcode=barcode, label=text,
-                                 pool=pool_name, old_label=old_label, expired=expired,
-                                 sets_overwritten=self.inventory.mark_sets_overwritten(barcode))
-        else:
-            self.inventory.audit(
-                "relabel" if old_label else "label", user, drive=drive_name, barcode=barcode, label=text,
-                pool=pool_name, old_label=old_label,
-            )
+            intent = record_intent(self.inventory, "label", drive=drive_name, barcode=barcode, user=user,
+                                   label=label.to_json(), old_label=old_label, expired=expired)
+            try:
+                tape_ops.write_label(drive, label, slot.config.block_size)
+            except Exception:  # the drive refused: nothing to reconcile (a kill leaves the intent pending)
+                clear_intent(self.inventory, intent)
+                raise
+            record = self._record_label(drive_name, label, user=user, old_label=old_label, expired=expired)
+        clear_intent(self.inventory, intent)
         log.info("label drive=%s barcode=%s label=%s pool=%s old=%s", drive_name, barcode, text, pool_name, old_label)
         return record
+
+    def _record_label(self, drive_name: str, label: TapeLabel, *, user: str, old_label: str | None,
+                      expired: Any, reconciled: bool = False) -> dict[str, Any]:
+        """The inventory and the audit log after `label` was written on the tape in `drive_name`."""
+        slot = self.slot(drive_name)
+        barcode = label.barcode
+        slot.loaded = LoadedTape(barcode=barcode, label=label.label, label_uuid=label.uuid, pool=label.pool)
+        if self.inventory.tape(barcode) is None:
+            self.inventory.register_cartridge(
+                barcode, label.generation, self._capacity_for(label.generation), f"drive:{drive_name}"
+            )
+        record = self.inventory.update_tape(
+            barcode,
+            label=label.label,
+            label_uuid=label.uuid,
+            pool=label.pool,
+            status="writable",
+            bytes_used=slot.config.block_size,
+            labelled=label.created,
+            last_written=None,
+            location=f"drive:{drive_name}",
+        )
+        extra = {"reconciled": True} if reconciled else {}
+        if expired:  # data under a retention that has ended is gone: audited as such, its sets marked
+            self.inventory.audit("overwrite-expired", user, drive=drive_name, barcode=barcode, label=label.label,
+                                 pool=label.pool, old_label=old_label, expired=expired,
+                                 sets_overwritten=self.inventory.mark_sets_overwritten(barcode), **extra)
+        else:
+            self.inventory.audit(
+                "relabel" if old_label else "label", user, drive=drive_name, barcode=barcode, label=label.label,
+                pool=label.pool, old_label=old_label, **extra,
+            )
+        return record
+
+    def _reconcile_intents(self) -> list[str]:
+        """Label and eject operations a kill cut in the middle, settled with what the drives hold."""
+        def apply_label(drive_name: str, label: TapeLabel, intent: dict[str, Any]) -> None:
+            self._record_label(drive_name, label, user=str(intent.get("user") or "tapeconsole"),
+                               old_label=intent.get("old_label"), expired=intent.get("expired"), reconciled=True)
+
+        return reconcile(self.inventory, {name: slot.drive for name, slot in self.slots.items()},
+                         lambda name: self.slots[name].config.block_size, apply_label)
 
     def move_tape(self, barcode: str, where: str, user: str) -> dict[str, Any]:
         """Record that a tape went offsite (to its pool's vault, or a named one) or came back to the shelf."""

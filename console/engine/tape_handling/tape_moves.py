@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from console.engine.drives.base import Drive
+from console.engine.drives.base import Drive, DriveError
 from console.engine.inventory import Inventory
 from console.engine.tape_handling.drive_handle import DriveHandle, LoadedTape
+from console.engine.tape_handling.intents import clear_intent, record_intent
 from console.engine.tape_handling.tape_ops import identify
 
 Loader = Callable[[Drive, str], None]  # puts the cartridge with that barcode into the drive
@@ -20,13 +21,29 @@ Loader = Callable[[Drive, str], None]  # puts the cartridge with that barcode in
 
 def eject_and_record(handle: DriveHandle, drive: Drive, inventory: Inventory, user: str,
                      **why: Any) -> str | None:
-    """Eject the tape in `drive`, record it on the shelf and audit the eject; returns its barcode if known."""
-    barcode = drive.eject() or (handle.loaded.barcode if handle.loaded else None)
+    """Eject the tape in `drive`, record it on the shelf and audit the eject; returns its barcode if known.
+
+    The intent is recorded first: a kill between the eject and the record is reconciled at start."""
+    known = _status_barcode(drive) or (handle.loaded.barcode if handle.loaded else None)
+    intent = record_intent(inventory, "eject", drive=handle.name, barcode=known, user=user)
+    try:
+        barcode = drive.eject() or (handle.loaded.barcode if handle.loaded else None)
+    except Exception:  # the drive refused: nothing happened to reconcile
+        clear_intent(inventory, intent)
+        raise
     handle.loaded = None
     if barcode and inventory.tape(barcode) is not None:
         inventory.move_tape(barcode, "shelf")
     inventory.audit("eject", user, drive=handle.name, barcode=barcode, **why)
+    clear_intent(inventory, intent)
     return barcode
+
+
+def _status_barcode(drive: Drive) -> str | None:
+    try:
+        return drive.status().barcode
+    except DriveError:
+        return None
 
 
 def load_and_record(handle: DriveHandle, drive: Drive, inventory: Inventory, barcode: str, user: str,
