@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from console.client.daemon_client import DaemonClient, start_daemon  # noqa: E402
-from console.config.model import embedded_default_path, load_config  # noqa: E402
+from console.config.loading import embedded_default_path, load_config  # noqa: E402
 
 ROUTES = ["/drives", "/jobs", "/runs", "/tapes", "/sets", "/events?after=0", "/system"]
 

@@ -9,8 +9,8 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from console.config.model import JobConfig
 
+from console.config.schema import JobConfig
 from console.engine.sources.xo import xo_members
 from console.engine.sources.xo_client import XoClient, XoError
 from console.engine.tapeformat.vhd import VhdError, VhdInfo, check_vhd_size, max_vhd_length
@@ -83,9 +83,9 @@ def test_a_vm_id_from_xo_that_is_not_a_uuid_fails_the_job_in_one_line() -> None:
 
 
 def test_member_names_from_xo_are_safe_and_unique() -> None:
-    vm = str(uuid.uuid4())
-    twin = vm[:8] + str(uuid.uuid4())[8:]  # same first 8 characters: same folder
-    vdi = str(uuid.uuid4())
+    vm = "aaaaaaaa-0000-4000-8000-000000000001"
+    twin = "aaaaaaaa-0000-4000-8000-000000000002"  # same first 8 characters: same folder, listed after vm
+    vdi = "bbbbbbbb-0000-4000-8000-000000000001"
     disk = {"id": vdi, "name_label": "../../../etc/passwd", "size": GiB}
     xo = FakeXo([{"id": vm, "name_label": "web/01"}, {"id": twin, "name_label": "web/01"}],
                 {vm: [disk, dict(disk)], twin: []})

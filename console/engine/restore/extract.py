@@ -227,6 +227,10 @@ class FileTreeSink:
     def piece_done(self, member: Member, piece: Piece, problem: str | None) -> None:
         if problem and self.damage is None:
             self.damage = problem
+        if self.expected_files is not None and not self._done.is_set():
+            # let the unpacking catch up at each piece's end, so `satisfied` says whether the next piece
+            # need be read at all (whatever the two threads' timing)
+            self._pipe.caught_up(timeout=30.0)
 
     def finish(self, member: Member) -> Json:
         self._pipe.finish()

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import io
 import queue
+import threading
+import time
 import zlib
 from collections.abc import Iterator
 
@@ -25,6 +27,7 @@ class ChunkPipe(io.RawIOBase):
         self._queue: queue.Queue[object] = queue.Queue(maxsize=max_chunks)
         self._head = memoryview(b"")
         self._ended = False
+        self._waiting = threading.Event()  # set while the consumer waits for data it has not got
         self._reader_gone = False
 
     # ---- producer
@@ -57,10 +60,22 @@ class ChunkPipe(io.RawIOBase):
             except queue.Empty:
                 return
 
+    def caught_up(self, timeout: float) -> bool:
+        """Wait until the consumer has taken everything put so far and waits for more (or has stopped)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._reader_gone or self._ended or (self._queue.empty() and self._waiting.is_set()):
+                return True
+            time.sleep(0.002)
+        return False
+
     def _next(self) -> bool:
         if self._ended:
             return False
+        if self._queue.empty():
+            self._waiting.set()
         item = self._queue.get()
+        self._waiting.clear()
         if item is _END:
             self._ended = True
             return False
