@@ -97,6 +97,7 @@ def files_members(job: JobConfig, run: BackupRun, config: Config) -> list[Source
             index.close()
 
     return [SourceMember(
-        name=compression.member_name, length=None, open=open_stream, source=f"files:{','.join(str(p) for p in job.paths)}",
-        estimate=estimate, extra={"index": index_key(run.id)},
+        name=compression.member_name, length=None, open=open_stream,
+        source=f"files:{','.join(str(p) for p in job.paths)}", estimate=estimate,
+        extra={"index": index_key(run.id), "compression": compression.codec},
     )]
