@@ -10,15 +10,15 @@ import pytest
 from console.engine.inventory.file_index import FileIndex
 from console.engine.inventory.frame_table import FrameTable
 from console.engine.restore.extract import PIPE_CHUNKS
-from console.engine.sources.files_job import index_key, index_path
 from console.engine.sources.compression import pigz_path
+from console.engine.sources.files_job import index_key, index_path
 from tests.restore.conftest import make_tree
 
 CODECS = {"zstd": "backup.tar.zst", "gzip": "backup.tar.gz", "none": "backup.tar"}
 
 
 def big_tree(root: Path) -> Path:
-    """make_tree's mail and shares, and a records folder (last in the tar) of some MiB so the tar spans many 1 MiB frames."""
+    """make_tree's mail and shares, and a records folder (last in the tar) of some MiB: many 1 MiB frames."""
     make_tree(root)
     rng = random.Random(5)
     for i in range(24):
