@@ -50,6 +50,8 @@ class SetOutcome:
     started: float
     ended: float
     index_entries: list[dict[str, Any]] = field(default_factory=list)
+    writing_seconds: float = 0.0  # from the drive's first record to its filemark
+    underruns: int = 0  # times the buffer ran dry after its initial fill
 
 
 class _Guard:
@@ -190,6 +192,8 @@ def write_set(
         records=writer.records_written,
         started=started,
         ended=clock(),
+        writing_seconds=writer.writing_seconds,
+        underruns=buffer.stats().underruns,
     )
 
 
