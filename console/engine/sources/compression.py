@@ -6,8 +6,8 @@ its own into a complete zstd frame or gzip member. Concatenated, they are one or
 file can start decompressing at the frame holding it. Every frame's start is recorded as a `Frame`:
 where it begins in the compressed member and in the inner tar.
 
-- zstd (the default): the `zstandard` library with its own worker threads (`threads`), level 1..19,
-  a content checksum in every frame.
+- zstd (the default): the `zstandard` library, `threads` frames compressed at once on a thread pool,
+  level 1..19, a content checksum in every frame.
 - gzip: `pigz -p threads` when installed (one pigz per frame), else zlib on a thread pool, each 1 MiB
   of tar its own gzip member (a chunk whose samples do not shrink is stored rather than compressed).
 - none: the inner tar as it is, for drives doing hardware compression.
@@ -124,17 +124,40 @@ class FramedOutput:
 
 
 def zstd_stream(frames: Iterable[list[Buffer]], level: int, threads: int, out: FramedOutput) -> Iterator[Buffer]:
-    """Each frame one complete zstd frame (with a content checksum), compressed by libzstd's workers."""
-    compressor = zstandard.ZstdCompressor(level=level, threads=threads if threads > 1 else 0, write_checksum=True)
-    for frame in frames:
-        out.start()
+    """Each frame one complete zstd frame (with a content checksum). Frames are compressed on `threads`
+    pool threads at once (libzstd releases the GIL), each frame by one thread: libzstd's own workers
+    would drain at every frame's end, and measured slower (bench/files_compression.py)."""
+    local = threading.local()
+
+    def compress(frame: list[Buffer]) -> tuple[int, list[bytes]]:
+        compressor = getattr(local, "compressor", None)
+        if compressor is None:
+            compressor = local.compressor = zstandard.ZstdCompressor(level=level, write_checksum=True)
         stream = compressor.compressobj()
-        for chunk in frame:
-            out.tar += memoryview(chunk).nbytes
-            data = stream.compress(chunk)
-            if data:
-                yield out.out(data)
-        yield out.out(stream.flush())
+        pieces = [stream.compress(chunk) for chunk in frame]
+        pieces.append(stream.flush())
+        return sum(memoryview(c).nbytes for c in frame), [p for p in pieces if p]
+
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="zstd") as pool:
+        pending: deque[Future[tuple[int, list[bytes]]]] = deque()
+        try:
+            for frame in frames:
+                pending.append(pool.submit(compress, frame))
+                while len(pending) > threads:
+                    yield from _zstd_done(pending.popleft(), out)
+            while pending:
+                yield from _zstd_done(pending.popleft(), out)
+        finally:
+            for future in pending:
+                future.cancel()
+
+
+def _zstd_done(future: Future[tuple[int, list[bytes]]], out: FramedOutput) -> Iterator[Buffer]:
+    size, pieces = future.result()
+    out.start()
+    out.tar += size
+    for piece in pieces:
+        yield out.out(piece)
 
 
 def plain_stream(frames: Iterable[list[Buffer]], out: FramedOutput) -> Iterator[Buffer]:

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from console.engine.sources.file_reads import READERS, FileRead, Folder, ReadAhead, read_file
 from console.engine.tapeformat.tar_headers import BLOCK, DIRTYPE, SYMTYPE, Buffer, tar_header
 
 CHUNK_SIZE = 1 << 20  # tar bytes per chunk handed to the compression stage
@@ -120,10 +121,12 @@ class InnerTar:
         record: Record | None = None,
         warn: Callable[[FileWarning], None] | None = None,
         stats: FilesStats | None = None,
+        readers: int = READERS,
     ) -> None:
         if chunk_size < BLOCK or chunk_size % BLOCK:
             raise ValueError("chunk size must be a multiple of 512")
         self._roots = roots
+        self._readers = readers
         self._chunk = chunk_size
         self._record = record
         self._warn = warn
@@ -202,61 +205,54 @@ class InnerTar:
             )
         )
 
-    def _add_file(self, arcname: str, path: str) -> None:
-        try:
-            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NOATIME | os.O_CLOEXEC)
-        except PermissionError:  # O_NOATIME needs ownership; retry without it
-            try:
-                fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
-            except OSError as exc:
-                self._warning(arcname, f"cannot open: {exc.strerror}; not archived")
-                return
-        except FileNotFoundError:
-            self._warning(arcname, "file removed before we read it; not archived")
+    def _add_file(self, arcname: str, read: FileRead) -> None:
+        """Archive one regular file from what a reader thread got of it."""
+        if read.problem is not None:
+            self._warning(arcname, read.problem)
             return
-        except OSError as exc:
-            self._warning(arcname, f"cannot open: {exc.strerror}; not archived")
-            return
-        try:
-            st = os.fstat(fd)
-            if not stat.S_ISREG(st.st_mode):
-                self._warning(arcname, "replaced by something else than a file while archiving; not archived")
-                return
-            size = st.st_size
-            header_offset = self.offset
-            self._header(arcname, st, size, b"0")
-            data_offset = self.offset
+        st = read.st
+        assert st is not None
+        size = st.st_size
+        header_offset = self.offset
+        self._header(arcname, st, size, b"0")
+        data_offset = self.offset
+        if read.fd is not None:  # a large file: streamed straight into the output here
             try:
-                got = self._read_into(fd, size)
-                error = None
-            except OSError as exc:
-                got = self.offset - data_offset
-                error = exc.strerror
-            if got < size:
-                self._zeros(size - got)
-                if error is not None:
-                    self._warning(arcname, f"read error at byte {got}: {error}; padded with zeros to {size}")
-                else:
-                    self._warning(arcname, f"file shrank by {size - got} bytes; padded with zeros")
+                try:
+                    got = self._read_into(read.fd, size)
+                    error = None
+                except OSError as exc:
+                    got = self.offset - data_offset
+                    error = exc.strerror
+                after = os.fstat(read.fd) if got == size else None
+            finally:
+                os.close(read.fd)
+        else:
+            assert read.data is not None
+            got, error, after = read.got, read.error, read.after
+            self._append(memoryview(read.data)[:got])
+        if got < size:
+            self._zeros(size - got)
+            if error is not None:
+                self._warning(arcname, f"read error at byte {got}: {error}; padded with zeros to {size}")
             else:
-                after = os.fstat(fd)
-                if after.st_size > size:
-                    self._warning(arcname, f"file grew by {after.st_size - size} bytes while read; cut at {size}")
-                elif after.st_mtime_ns != st.st_mtime_ns:
-                    self._warning(arcname, "file changed as we read it")
-            self._zeros(-size % BLOCK)
-            self.stats.files += 1
-            self.stats.file_bytes += size
-            if self._record is not None:
-                self._record(arcname, size, st.st_mtime_ns / _NS, header_offset, data_offset)
-        finally:
-            os.close(fd)
+                self._warning(arcname, f"file shrank by {size - got} bytes; padded with zeros")
+        elif after is not None:
+            if after.st_size > size:
+                self._warning(arcname, f"file grew by {after.st_size - size} bytes while read; cut at {size}")
+            elif after.st_mtime_ns != st.st_mtime_ns:
+                self._warning(arcname, "file changed as we read it")
+        self._zeros(-size % BLOCK)
+        self.stats.files += 1
+        self.stats.file_bytes += size
+        if self._record is not None:
+            self._record(arcname, size, st.st_mtime_ns / _NS, header_offset, data_offset)
 
     def _add_entry(self, arcname: str, path: str, st: os.stat_result) -> bool:
-        """Archive one entry; True when it is a directory to descend into."""
+        """Archive one entry other than a regular file; True when it is a directory to descend into."""
         mode = st.st_mode
-        if stat.S_ISREG(mode):
-            self._add_file(arcname, path)
+        if stat.S_ISREG(mode):  # became a file between the directory listing and now
+            self._add_file(arcname, read_file(path))
         elif stat.S_ISDIR(mode):
             self._header(arcname + "/", st, 0, DIRTYPE)
             self.stats.dirs += 1
@@ -284,7 +280,7 @@ class InnerTar:
             self._warning(arcname, f"cannot read directory: {exc.strerror}")
         return []
 
-    def _walk(self, root: TreeRoot) -> Iterator[None]:
+    def _walk(self, root: TreeRoot, reads: ReadAhead) -> Iterator[None]:
         try:
             st = os.stat(root.path)
         except OSError as exc:
@@ -292,14 +288,21 @@ class InnerTar:
             return
         self._header(root.name + "/", st, 0, DIRTYPE)
         self.stats.dirs += 1
-        stack = [(iter(self._scan(root.name, str(root.path))), root.name)]
+        stack = [Folder(self._scan(root.name, str(root.path)), root.name)]
         while stack:
-            entries, prefix = stack[-1]
-            entry = next(entries, None)
-            if entry is None:
+            folder = stack[-1]
+            if folder.next == len(folder.entries):
                 stack.pop()
                 continue
-            arcname = f"{prefix}/{entry.name}"
+            position = folder.next
+            entry = folder.entries[position]
+            reads.ahead(folder)
+            folder.next += 1
+            arcname = f"{folder.prefix}/{entry.name}"
+            if folder.is_file(position):
+                self._add_file(arcname, reads.take(entry.path))
+                yield
+                continue
             try:
                 st = entry.stat(follow_symlinks=False)
             except FileNotFoundError:
@@ -309,15 +312,16 @@ class InnerTar:
                 self._warning(arcname, f"cannot stat: {exc.strerror}; not archived")
                 continue
             if self._add_entry(arcname, entry.path, st):
-                stack.append((iter(self._scan(arcname, entry.path)), arcname))
+                stack.append(Folder(self._scan(arcname, entry.path), arcname))
             yield
 
     def chunks(self) -> Iterator[Buffer]:
-        for root in self._roots:
-            for _ in self._walk(root):
-                if self._ready:
-                    yield from self._ready
-                    self._ready.clear()
+        with ReadAhead(self._readers) as reads:
+            for root in self._roots:
+                for _ in self._walk(root, reads):
+                    if self._ready:
+                        yield from self._ready
+                        self._ready.clear()
         self._zeros(2 * BLOCK)
         self._zeros(-self.offset % INNER_RECORD)
         self.stats.tar_bytes = self.offset
