@@ -12,7 +12,12 @@ import argparse
 import random
 from pathlib import Path
 
-WORDS = ["backup", "tape", "restore", "invoice", "meeting", "offsite", "vault", "pool", "quarterly", "report", "mail", "share", "the", "and", "of", "to", "in", "is", "for", "on", "with", "as", "was", "at", "by", "project", "budget", "order", "delivery", "customer", "please", "regards", "thanks", "attached", "schedule", "monday", "friday", "review", "update", "contract", "payment", "account", "team", "office"]
+WORDS = (
+    "backup", "tape", "restore", "invoice", "meeting", "offsite", "vault", "pool", "quarterly", "report", "mail",
+    "share", "the", "and", "of", "to", "in", "is", "for", "on", "with", "as", "was", "at", "by", "project",
+    "budget", "order", "delivery", "customer", "please", "regards", "thanks", "attached", "schedule", "monday",
+    "friday", "review", "update", "contract", "payment", "account", "team", "office",
+)
 USERS = 200
 
 

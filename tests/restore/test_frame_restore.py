@@ -64,7 +64,7 @@ def test_one_file_near_the_end_reads_only_its_frame(restore_site, tmp_path: Path
     span = (later[0] if later else sum(m["size"] for m in record["members"])) - frame.packed_offset
     assert reads["bytes_read"] <= span + (PIPE_CHUNKS + 3) * size
     assert reads["bytes_read"] < record["bytes"] / 3
-    assert reads["seeks"] == 1 and "seek to block" in reads["positioning"][-1], reads["positioning"]
+    assert reads["seeks"] == 1, reads["positioning"]  # straight to the frame's record (or the part's header)
 
     # a whole restore still reads straight through, and so does a verify
     whole = tmp_path / "whole"
