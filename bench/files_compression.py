@@ -169,7 +169,7 @@ class Site:
     """The daemon's service on a scratch config, with the XO simulator in a process of its own."""
 
     def __init__(self, work: Path, paths: list[Path], *, xo_scale: float, buffer_mib: int = 512) -> None:
-        from console.config.model import load_config
+        from console.config.loading import load_config
         from console.engine.daemon.service import TapeService
         from console.engine.jobs.sources import JobSources
         from console.engine.sources.xo_client import XoClient

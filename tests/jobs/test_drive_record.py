@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from types import SimpleNamespace
 
 import pytest
@@ -35,9 +36,10 @@ def _stats(in_rate: float, *, out: int = 1, state: str = "streaming") -> BufferS
 
 
 def test_the_watch_warns_after_its_patience_and_clears_when_the_rate_recovers(caplog) -> None:
+    caplog.set_level(logging.INFO, "tapeconsole.jobs")
     now = [0.0]
-    run = SimpleNamespace(stream_risk=None, id=7, job=SimpleNamespace(name="nightly-files"))
-    watch = StreamWatch(run, "lto4", 40 * MB, patience=10, clock=lambda: now[0])  # type: ignore[arg-type]
+    run = SimpleNamespace(stream_risk=None, id=7, buffer=None)
+    watch = StreamWatch(run, "nightly-files", "lto4", 40 * MB, patience=10, clock=lambda: now[0])
     watch.check(_stats(5 * MB, out=0, state="filling"))  # the initial fill: not judged
     assert run.stream_risk is None
     for t in range(0, 10):

@@ -9,9 +9,9 @@ import pytest
 
 from console.engine.inventory.file_index import FileIndex
 from console.engine.inventory.frame_table import FrameTable
+from console.engine.jobs.files_job import index_key, index_path
 from console.engine.restore.extract import PIPE_CHUNKS
 from console.engine.sources.compression import pigz_path
-from console.engine.sources.files_job import index_key, index_path
 from tests.restore.conftest import make_tree
 
 CODECS = {"zstd": "backup.tar.zst", "gzip": "backup.tar.gz", "none": "backup.tar"}

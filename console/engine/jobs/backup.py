@@ -245,7 +245,7 @@ class BackupJob:
         previous_set: int | None = None
         floor = drive_floor(self.ctx.drive_config)
         self.record = DriveRecord(floor)
-        watch = StreamWatch(run, slot.name, floor).start() if floor else None
+        watch = StreamWatch(run, run.job.name, slot.name, floor).start() if floor else None
         try:
             with slot.hold(f"writing {run.job.name}") as drive:
                 while True:

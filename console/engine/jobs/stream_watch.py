@@ -13,22 +13,28 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from console.engine.pipeline.buffer import BufferStats
-
-if TYPE_CHECKING:
-    from console.engine.jobs.backup import BackupRun
+from console.engine.pipeline.buffer import BufferStats, TapeBuffer
 
 log = logging.getLogger("tapeconsole.jobs")
 MB = 1_000_000
 RECOVERED = 1.1  # the rate must reach this much of the floor before the warning clears
 
 
+class WatchedRun(Protocol):
+    """What the watch needs of a backup run (jobs.backup.BackupRun)."""
+
+    id: int
+    stream_risk: str | None
+    buffer: TapeBuffer | None
+
+
 class StreamWatch:
-    def __init__(self, run: BackupRun, drive: str, floor: float, *, patience: float = 10.0,
+    def __init__(self, run: WatchedRun, job: str, drive: str, floor: float, *, patience: float = 10.0,
                  every: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
         self.run = run
+        self.job = job
         self.drive = drive
         self.floor = floor
         self.patience = patience
@@ -70,10 +76,10 @@ class StreamWatch:
                 self.run.stream_risk = (
                     f"the source gives {rate / MB:.1f} MB/s, below drive {self.drive}'s floor of "
                     f"{self.floor / MB:.0f} MB/s: the drive will stop and reposition (shoe-shine)")
-                log.warning("job %s run %d: %s", self.run.job.name, self.run.id, self.run.stream_risk)
+                log.warning("job %s run %d: %s", self.job, self.run.id, self.run.stream_risk)
         elif rate >= self.floor * RECOVERED:
             self._below_since = None
             if self.run.stream_risk is not None:
                 self.run.stream_risk = None
-                log.info("job %s run %d: the source is back to %.1f MB/s, above drive %s's floor", self.run.job.name,
+                log.info("job %s run %d: the source is back to %.1f MB/s, above drive %s's floor", self.job,
                          self.run.id, rate / MB, self.drive)
