@@ -70,6 +70,7 @@ class FilesSource:
         self.stats = FilesStats()
         self.warnings: list[FileWarning] = []
         self.frames: list[ArchiveFrame] = []
+        self.index_writer: IndexWriter | None = None  # its trigram_thread builds the search index afterwards
         self._index = index
         self._set_id = set_id
         self._chunk_size = min(chunk_size, self.compression.frame_bytes)
@@ -92,7 +93,7 @@ class FilesSource:
         self._used = True
         writer: IndexWriter | None = None
         if self._index is not None and self._set_id is not None:
-            writer = self._index.writer(self._set_id)
+            writer = self.index_writer = self._index.writer(self._set_id)
         tar = InnerTar(
             self.roots,
             chunk_size=self._chunk_size,
