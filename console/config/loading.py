@@ -15,6 +15,9 @@ from typing import Any, TypeVar
 
 from console.config.errors import ConfigError, find_line
 from console.config.schema import (
+    COMPRESSION_LEVELS,
+    COMPRESSIONS,
+    DEFAULT_LEVELS,
     LOOKAHEAD_NIGHTS,
     NOTIFY_EVENTS,
     SOURCES,
@@ -302,7 +305,7 @@ def _load_job(r: _Reader, name: str, data: Any, drives: dict[str, DriveConfig],
         raise r.fail(prefix, "must be a table")
     r.check_keys(data, prefix, {
         "source", "drive", "pool", "eject_when_done", "part_mib", "schedule", "vms", "format", "remote_path",
-        "paths", "compression_level", "compression_threads",
+        "paths", "compression", "compression_level", "compression_threads", "frame_mib",
     })
     source = r.get(data, prefix, "source", str,
                    check=lambda v: None if v in SOURCES else f"must be one of {', '.join(SOURCES)}, got {v!r}")
@@ -335,6 +338,10 @@ def _load_job(r: _Reader, name: str, data: Any, drives: dict[str, DriveConfig],
     schedule = r.get(data, prefix, "schedule", str, None)
     if schedule is not None:
         schedule = _cron(r, f"{prefix}.schedule", schedule)
+    compression = r.get(data, prefix, "compression", str, "zstd",
+                        check=lambda v: None if v in COMPRESSIONS else
+                        f"must be one of {', '.join(COMPRESSIONS)}, got {v!r}")
+    low, high = COMPRESSION_LEVELS[compression]
     return JobConfig(
         name=name,
         source=source,
@@ -349,10 +356,14 @@ def _load_job(r: _Reader, name: str, data: Any, drives: dict[str, DriveConfig],
         vdi_format=fmt,
         remote_path=remote,
         paths=tuple(paths),
-        compression_level=r.get(data, prefix, "compression_level", int, 6,
-                                check=lambda v: None if 1 <= v <= 9 else f"must be 1 to 9, got {v}"),
+        compression=compression,
+        compression_level=r.get(data, prefix, "compression_level", int, DEFAULT_LEVELS[compression],
+                                check=lambda v: None if low <= v <= high else
+                                f"must be {low} to {high} for {compression} compression, got {v}"),
         compression_threads=r.get(data, prefix, "compression_threads", int, 0,
                                   check=lambda v: None if 0 <= v <= 256 else "must be 0 (all cores) to 256"),
+        frame_bytes=r.get(data, prefix, "frame_mib", int, 64,
+                          check=lambda v: None if 1 <= v <= 4096 else f"must be 1 to 4096 (MiB), got {v}") * MIB,
     )
 
 

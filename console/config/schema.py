@@ -58,6 +58,9 @@ class XoConfig:
 
 
 SOURCES = ("xo", "xo_remote", "files")
+COMPRESSIONS = ("zstd", "gzip", "none")  # the files source's archive: .tar.zst, .tar.gz, .tar
+COMPRESSION_LEVELS = {"zstd": (1, 19), "gzip": (1, 9), "none": (0, 0)}
+DEFAULT_LEVELS = {"zstd": 3, "gzip": 6, "none": 0}
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,8 +76,10 @@ class JobConfig:
     vdi_format: str  # xo: vhd | raw
     remote_path: Path | None  # xo_remote: the backup remote's mount point
     paths: tuple[Path, ...]  # files: the trees to archive
-    compression_level: int  # files
+    compression: str  # files: zstd | gzip | none
+    compression_level: int  # files: zstd 1..19 (default 3), gzip 1..9 (default 6), none 0
     compression_threads: int  # files: 0 = all cores
+    frame_bytes: int  # files: inner tar bytes per independent compressed frame
 
 
 NOTIFY_EVENTS = ("job-failed", "waiting-for-tape", "tape-full", "morning-summary", "missed-run", "capacity-warning")

@@ -87,6 +87,7 @@ class Notifier:
                          + (f"  ({r['error']})" if r.get("error") else ""))
         if not runs:
             lines.append("  none")
+        lines += drive_lines(runs)
         plan = self._swap_list()
         offsite = plan["take_out"] if plan is not None else self.tapes_to_take_offsite(since_iso)
         lines.append("")
@@ -189,3 +190,27 @@ class Notifier:
     def close(self) -> None:
         for timer in self._timers:
             timer.cancel()
+
+
+def drive_lines(runs: list[dict[str, Any]]) -> list[str]:
+    """Whether each drive streamed, per run that wrote to it: its rate onto tape, underruns, CPU."""
+    by_drive: dict[str, list[dict[str, Any]]] = {}
+    for run in runs:
+        if run.get("tape_rate") is not None:
+            by_drive.setdefault(run.get("drive") or "?", []).append(run)
+    if not by_drive:
+        return []
+    lines = ["", "Drives:"]
+    for drive, drive_runs in sorted(by_drive.items()):
+        for run in drive_runs:
+            streamed = run.get("streamed")
+            verdict = "streamed" if streamed else "did not stream (shoe-shine)" if streamed is False else "?"
+            floor = run.get("floor_rate")
+            below = floor is not None and run["tape_rate"] < floor
+            lines.append(
+                f"  {drive:<6} {run['job']:<20} {verdict}: {run['tape_rate'] / 1e6:.1f} MB/s onto tape"
+                + (f" (floor {floor / 1e6:.0f} MB/s)" if below else "")
+                + f", {run.get('underruns', 0)} underrun(s) after the initial fill, "
+                f"{run.get('cpu_seconds', 0.0):.1f} daemon CPU s"
+                + (" (shared with runs at the same time)" if run.get("cpu_shared_with") else ""))
+    return lines

@@ -134,3 +134,44 @@ def test_find_line_handles_quoted_keys_and_tables() -> None:
     assert find_line(text, "a.x") == 2
     assert find_line(text, 'a."b.c".y') == 4
     assert find_line(text, 'a."b.c".missing') == 3
+
+
+FILES_JOB = GOOD + """
+[pools.files-daily]
+generation = "LTO-5"
+retention_days = 14
+
+[jobs.nightly-files]
+source = "files"
+drive = "lto5"
+pool = "files-daily"
+paths = ["data"]
+"""
+
+
+def test_a_files_job_compresses_with_zstd_level_3_by_default(tmp_path: Path) -> None:
+    job = load_config(write(tmp_path, FILES_JOB)).jobs["nightly-files"]
+    assert (job.compression, job.compression_level, job.compression_threads, job.frame_bytes) == (
+        "zstd", 3, 0, 64 << 20)
+    gzip = load_config(write(tmp_path, FILES_JOB + 'compression = "gzip"\n')).jobs["nightly-files"]
+    assert (gzip.compression, gzip.compression_level) == ("gzip", 6)
+    small = load_config(write(tmp_path, FILES_JOB + 'compression = "none"\nframe_mib = 1\n')).jobs["nightly-files"]
+    assert (small.compression, small.compression_level, small.frame_bytes) == ("none", 0, 1 << 20)
+
+
+@pytest.mark.parametrize(
+    ("extra", "key", "text"),
+    [
+        ('compression = "lz4"', "jobs.nightly-files.compression", "must be one of zstd, gzip, none, got 'lz4'"),
+        ("compression_level = 12", "jobs.nightly-files.compression_level", "must be 1 to 9 for gzip"),
+        ("compression_level = 22", "jobs.nightly-files.compression_level", "must be 1 to 19 for zstd"),
+        ("frame_mib = 0", "jobs.nightly-files.frame_mib", "must be 1 to 4096"),
+    ],
+)
+def test_bad_compression_settings_name_the_key(tmp_path: Path, extra: str, key: str, text: str) -> None:
+    body = FILES_JOB + ('compression = "gzip"\n' if "for gzip" in text else "") + extra + "\n"
+    path = write(tmp_path, body)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    message = str(caught.value)
+    assert f": {key}: " in message and text in message and "\n" not in message, message

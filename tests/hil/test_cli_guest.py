@@ -110,7 +110,7 @@ def test_cli_label_backup_eject_load_read_and_gnu_tar_on_the_device(site, tmp_pa
     cli("read", "lto5", "--file", "1", "--output", str(tmp_path / "set1.tar"))
     listing = subprocess.run(["tar", "-b", "512", "-tf", str(tmp_path / "set1.tar")], capture_output=True, text=True,
                              check=True).stdout.split()
-    assert listing[-1] == "MANIFEST.json" and listing[0].startswith("backup.tar.gz")
+    assert listing[-1] == "MANIFEST.json" and listing[0].startswith("backup.tar.zst")
     cli("restore", str(sets[0]["id"]), "--to", str(tmp_path / "by-tapeconsole"), "--wait")
     for name in ("mail/alice/cur/1.eml", "share/photo.jpg"):
         found = list((tmp_path / "by-tapeconsole").rglob(Path(name).name))
@@ -124,10 +124,10 @@ def test_cli_label_backup_eject_load_read_and_gnu_tar_on_the_device(site, tmp_pa
     out = tmp_path / "from-device"
     out.mkdir()
     subprocess.run(["tar", "-b", "512", "-xf", str(device), "-C", str(out)], check=True)
-    parts = sorted(out.glob("backup.tar.gz*"))
+    parts = sorted(out.glob("backup.tar.zst*"))
     restored = tmp_path / "restored"
     restored.mkdir()
-    subprocess.run(f"cat {' '.join(map(str, parts))} | tar -xzf - -C {restored}", shell=True, check=True)
+    subprocess.run(f"cat {' '.join(map(str, parts))} | zstd -dc | tar -xf - -C {restored}", shell=True, check=True)
     for name in ("mail/alice/cur/1.eml", "mail/bob/cur/2.eml", "share/reports/q3.csv", "share/photo.jpg"):
         assert (restored / name).read_bytes() == (tmp_path / "data" / name).read_bytes(), name
     shutil.rmtree(out)

@@ -31,11 +31,12 @@ def test_files_job_restores_the_trees_byte_identical(make_site, tmp_path: Path) 
     s = site.service.sets()[-1]
     assert s["state"] == "complete" and s["job"] == "nightly-files"
     out = extract(site.tape_file("lto4", s["file"], tmp_path / "files.tar"), tmp_path / "set")
-    parts = sorted(out.glob("backup.tar.gz.part*"))
+    parts = sorted(out.glob("backup.tar.zst.part*"))
     assert len(parts) >= 2  # 1 MiB parts: the archive is cut, and cat joins it again
     restored = tmp_path / "restored"
     restored.mkdir()
-    subprocess.run(f"cat {' '.join(str(p) for p in parts)} | tar -xzf - -C {restored}", shell=True, check=True)
+    joined = " ".join(str(p) for p in parts)
+    subprocess.run(f"cat {joined} | zstd -dc | tar -xf - -C {restored}", shell=True, check=True)
     assert same_tree(site.folder / "data" / "mail", restored / "mail")
     assert same_tree(site.folder / "data" / "shares", restored / "shares")
     manifest = json.loads((out / "MANIFEST.json").read_text())

@@ -18,7 +18,8 @@ from console.engine.notify import Notifier
 def job(name: str, schedule: str) -> JobConfig:
     return JobConfig(name=name, source="xo", drive="lto5", pool="vdi-daily", eject_when_done=True, part_bytes=1 << 30,
                      schedule=schedule, vms=("*",), vdi_format="vhd", remote_path=None, paths=(),
-                     compression_level=6, compression_threads=0)
+                     compression="zstd", compression_level=3, compression_threads=0,
+                     frame_bytes=64 << 20)
 
 
 class Clock:

@@ -1,4 +1,5 @@
-"""The files source: trees -> backup.tar.gz parts on a set -> plain tools restore them byte-identical."""
+"""The files source: trees -> backup.tar.zst (.tar.gz, .tar) parts on a set -> plain tools restore them
+byte-identical."""
 
 from __future__ import annotations
 
@@ -15,15 +16,35 @@ import pytest
 from console.demo.file_tree import DemoTree
 from console.engine.inventory.file_index import FileIndex
 from console.engine.pipeline.parts import MemberCursor, SourceMember
+from console.engine.sources.compression import Compression, CompressionError
 from console.engine.sources.files import FilesSource, FilesSourceError, InnerTar, TreeRoot, pigz_path
 from console.engine.tapeformat.tar_writer import TarSetWriter
 
 from .helpers import FileSink, gnu_tar, tree_snapshot
 
 COMPRESSORS = [
+    "zstd",
     pytest.param("pigz", marks=pytest.mark.skipif(pigz_path() is None, reason="pigz not installed")),
     "threads",
+    "none",
 ]
+UNPACK = {"zstd": "zstd -dc", "gzip": "gzip -dc", "none": "cat"}  # what the tape's README says, per codec
+
+
+def settings(mode: str, *, level: int | None = None, threads: int = 2, frame_bytes: int = 64 << 20) -> Compression:
+    """A compression mode of the tests: zstd, pigz or threads (gzip), none."""
+    if mode == "zstd":
+        return Compression("zstd", level or 3, threads, frame_bytes)
+    if mode == "none":
+        return Compression("none", 0, threads, frame_bytes)
+    return Compression("gzip", level or 6, threads, frame_bytes, gzip_tool=mode)  # type: ignore[arg-type]
+
+
+def unpacked(source: FilesSource) -> bytes:
+    """The inner tar of a whole stream, decompressed by the codec's own command-line tool."""
+    data = b"".join(bytes(c) for c in source.chunks())
+    command = UNPACK[source.compression.codec].split()
+    return subprocess.run(command, input=data, capture_output=True, check=True).stdout
 
 
 def backup_to_set(source: FilesSource, record_file: Path, part_size: int) -> dict:
@@ -37,16 +58,21 @@ def backup_to_set(source: FilesSource, record_file: Path, part_size: int) -> dic
         return writer.finish({"source": source.summary()})
 
 
-def restore(record_file: Path, work: Path) -> Path:
-    """What the tape's README tells an operator to do, with GNU tar and cat only."""
+def restore(record_file: Path, work: Path, member: str = "backup.tar.zst") -> Path:
+    """What the tape's README tells an operator to do, with GNU tar, cat and zstd/gzip only."""
     members = work / "members"
     members.mkdir()
     gnu_tar("-b", "512", "-xf", record_file, "-C", members)
     restored = work / "restored"
     restored.mkdir()
-    script = "if [ -e backup.tar.gz ]; then cat backup.tar.gz; else cat backup.tar.gz.part*; fi"
+    codec = {"backup.tar.zst": "zstd", "backup.tar.gz": "gzip", "backup.tar": "none"}[member]
+    if (members / member).exists():  # one piece: tar reads it directly
+        flag = {"zstd": "--zstd", "gzip": "-z", "none": ""}[codec]
+        gnu_tar(*filter(None, [flag, "-xf", members / member, "-C", restored]))
+        return restored
+    script = f"cat {member}.part* | {UNPACK[codec]}"
     stream = subprocess.run(script, shell=True, cwd=members, check=True, capture_output=True).stdout
-    gnu_tar("-xzf", "-", "-C", restored, stdin=stream)
+    gnu_tar("-xf", "-", "-C", restored, stdin=stream)
     return restored
 
 
@@ -64,12 +90,14 @@ def source_tree_snapshot(demo: DemoTree) -> dict:
 
 @pytest.mark.parametrize("compressor", COMPRESSORS)
 def test_round_trip_in_parts(compressor: str, demo_tree: DemoTree, tmp_path: Path) -> None:
-    source = FilesSource(roots_of(demo_tree), compressor=compressor, level=1, threads=2)  # type: ignore[arg-type]
+    source = FilesSource(roots_of(demo_tree), compression=settings(compressor, level=1, frame_bytes=1 << 20))
     manifest = backup_to_set(source, tmp_path / "set.tar", part_size=1 << 20)
     names = [m["name"] for m in manifest["members"]]
-    assert len(names) > 1 and names[0] == "backup.tar.gz.part0001"
-    assert source.compressor == compressor
-    restored = restore(tmp_path / "set.tar", tmp_path)
+    assert len(names) > 1 and names[0] == f"{source.member_name}.part0001"
+    assert compressor not in ("pigz", "threads") or source.compressor == ("pigz" if compressor == "pigz" else
+                                                                           "zlib-threads")
+    assert len(source.frames) > 1  # concatenated frames, read whole by the plain tools below
+    restored = restore(tmp_path / "set.tar", tmp_path, source.member_name)
     assert tree_snapshot(restored) == source_tree_snapshot(demo_tree)
     assert source.warnings == []
     stats = manifest["source"]["stats"]
@@ -84,10 +112,10 @@ def test_small_stream_is_one_member(compressor: str, tmp_path: Path) -> None:
     (tree / "sub" / "notes.txt").write_text("minutes of the meeting\n" * 100)
     (tree / "link").symlink_to("sub/notes.txt")
     (tree / "empty dir").mkdir()
-    source = FilesSource({"docs": tree}, compressor=compressor)  # type: ignore[arg-type]
+    source = FilesSource({"docs": tree}, compression=settings(compressor))
     manifest = backup_to_set(source, tmp_path / "set.tar", part_size=1 << 20)
-    assert [m["name"] for m in manifest["members"]] == ["backup.tar.gz"]
-    restored = restore(tmp_path / "set.tar", tmp_path)
+    assert [m["name"] for m in manifest["members"]] == [source.member_name]
+    restored = restore(tmp_path / "set.tar", tmp_path, source.member_name)
     assert tree_snapshot(restored / "docs") == tree_snapshot(tree)
     assert os.readlink(restored / "docs" / "link") == "sub/notes.txt"
 
@@ -96,7 +124,7 @@ def test_thread_stream_is_concatenated_gzip_members(tmp_path: Path) -> None:
     tree = tmp_path / "t"
     tree.mkdir()
     (tree / "big.txt").write_bytes(b"abcdefgh" * 600_000)  # several 1 MiB chunks
-    data = b"".join(bytes(c) for c in FilesSource({"t": tree}, compressor="threads", threads=2).chunks())
+    data = b"".join(bytes(c) for c in FilesSource({"t": tree}, compression=settings("threads")).chunks())
     assert data.count(b"\x1f\x8b\x08") >= 5  # one gzip member per chunk
     with tarfile.open(fileobj=io.BytesIO(gzip.decompress(data))) as tar:
         assert tar.extractfile("t/big.txt").read() == b"abcdefgh" * 600_000  # type: ignore[union-attr]
@@ -104,8 +132,8 @@ def test_thread_stream_is_concatenated_gzip_members(tmp_path: Path) -> None:
 
 def test_file_index_finds_files_and_offsets_point_at_headers(demo_tree: DemoTree, tmp_path: Path) -> None:
     index = FileIndex(tmp_path / "index.db")
-    source = FilesSource(roots_of(demo_tree), compressor="threads", index=index, set_id="set-1")
-    inner = gzip.decompress(b"".join(bytes(c) for c in source.chunks()))
+    source = FilesSource(roots_of(demo_tree), index=index, set_id="set-1")
+    inner = unpacked(source)
     assert index.count("set-1") == demo_tree.files
     assert index.sets()[0].complete
     hits = index.search("mail/*/Maildir/cur/*", set_id="set-1", limit=None)
@@ -126,9 +154,9 @@ def test_file_index_finds_files_and_offsets_point_at_headers(demo_tree: DemoTree
 
 def test_index_offsets_match_gnu_tar_block_numbers(tmp_path: Path, demo_tree: DemoTree) -> None:
     index = FileIndex(tmp_path / "index.db")
-    source = FilesSource({"share": demo_tree.share}, compressor="threads", index=index, set_id="s")
+    source = FilesSource({"share": demo_tree.share}, index=index, set_id="s")
     inner = tmp_path / "inner.tar"
-    inner.write_bytes(gzip.decompress(b"".join(bytes(c) for c in source.chunks())))
+    inner.write_bytes(unpacked(source))
     listing = gnu_tar("-R", "-tf", inner)
     blocks = {line.split(": ", 1)[1]: int(line.split(":")[0].split()[1]) for line in listing.splitlines()}
     for entry in index.files("s"):
@@ -180,7 +208,7 @@ def test_changing_vanishing_unreadable_files(compressor: str, tmp_path: Path, mo
     sab = Saboteur(monkeypatch)
     sab.on_open.update(vanishes="vanish", denied="deny")
     sab.on_read.update(shrinks="shrink", grows="grow", ioerr="fail")
-    source = FilesSource({"share": tree}, compressor=compressor)  # type: ignore[arg-type]
+    source = FilesSource({"share": tree}, compression=settings(compressor))
     backup_to_set(source, tmp_path / "set.tar", part_size=1 << 20)
     monkeypatch.undo()
     warnings = {w.path: w.message for w in source.warnings}
@@ -190,7 +218,7 @@ def test_changing_vanishing_unreadable_files(compressor: str, tmp_path: Path, mo
     assert "removed before we read it" in warnings["share/vanishes"]
     assert "Permission denied" in warnings["share/denied"]
     assert "read error at byte 0: Input/output error" in warnings["share/ioerr"]
-    restored = restore(tmp_path / "set.tar", tmp_path) / "share"
+    restored = restore(tmp_path / "set.tar", tmp_path, source.member_name) / "share"
     assert sorted(p.name for p in restored.iterdir()) == ["grows", "intact", "ioerr", "shrinks"]
     assert (restored / "intact").read_bytes() == content["intact"]
     assert (restored / "grows").read_bytes() == content["grows"]  # cut at the declared size
@@ -204,8 +232,8 @@ def test_special_files_are_skipped_with_a_warning(tmp_path: Path) -> None:
     tree.mkdir()
     os.mkfifo(tree / "pipe")
     (tree / "ok.txt").write_text("fine")
-    source = FilesSource({"t": tree}, compressor="threads")
-    inner = gzip.decompress(b"".join(bytes(c) for c in source.chunks()))
+    source = FilesSource({"t": tree})
+    inner = unpacked(source)
     assert [str(w) for w in source.warnings] == ["t/pipe: fifo ignored"]
     with tarfile.open(fileobj=io.BytesIO(inner)) as tar:
         assert tar.getnames() == ["t", "t/ok.txt"]
@@ -235,17 +263,21 @@ def test_bad_configuration() -> None:
         FilesSource({"x": "/nonexistent/dir"})
     with pytest.raises(FilesSourceError, match="bad root name"):
         FilesSource({"a/b": "/tmp"})
-    with pytest.raises(FilesSourceError, match="level"):
-        FilesSource({"t": "/tmp"}, level=12)
+    with pytest.raises(CompressionError, match="level 12 is not 1..9 for gzip"):
+        Compression("gzip", 12)
+    with pytest.raises(CompressionError, match="compression 'lz4'"):
+        Compression("lz4", 1)  # type: ignore[arg-type]
+    with pytest.raises(FilesSourceError, match="frame size"):
+        FilesSource({"t": "/tmp"}, compression=Compression(frame_bytes=(1 << 20) + 512))
     if pigz_path() is None or shutil.which("pigz") is None:
         with pytest.raises(FilesSourceError, match="pigz"):
-            FilesSource({"t": "/tmp"}, compressor="pigz")
+            FilesSource({"t": "/tmp"}, compression=settings("pigz"))
 
 
 def test_abandoned_stream_stops_pigz(demo_tree: DemoTree) -> None:
     if pigz_path() is None:
         pytest.skip("pigz not installed")
-    source = FilesSource(roots_of(demo_tree), compressor="pigz", threads=2)
+    source = FilesSource(roots_of(demo_tree), compression=settings("pigz", frame_bytes=1 << 20))
     stream = source.chunks()
     next(stream)
     stream.close()  # must not hang nor leave a pigz behind

@@ -17,13 +17,13 @@ def test_a_file_tree_set_restores_as_the_files_themselves(restore_site, tmp_path
     make_tree(rs.folder / "data")
     run = rs.backup("nightly-files")
     record = rs.sets_of(run)[0]
-    assert len([m for m in record["members"] if m["name"].startswith("backup.tar.gz.part")]) >= 2
+    assert len([m for m in record["members"] if m["name"].startswith("backup.tar.zst.part")]) >= 2
     out = tmp_path / "restored"
     final = rs.restore(record["id"], to=str(out))
     assert final["state"] == "done" and final["ok"], final["problems"] or final["error"]
     assert same_tree(rs.folder / "data" / "mail", out / "mail")
     assert same_tree(rs.folder / "data" / "shares", out / "shares")
-    assert sorted(p.name for p in out.iterdir()) == ["mail", "shares"]  # no backup.tar.gz, no MANIFEST.json
+    assert sorted(p.name for p in out.iterdir()) == ["mail", "shares"]  # no backup.tar.zst, no MANIFEST.json
     doc = rs.folder / "data" / "shares" / "dept1" / "doc1.txt"
     assert (out / "shares" / "dept1" / "doc1.txt").stat().st_mtime == int(doc.stat().st_mtime)
     [result] = final["results"]

@@ -15,6 +15,8 @@ from typing import Any
 from console.config.schema import DriveConfig, JobConfig
 from console.engine.drives.base import Drive, DriveError
 from console.engine.inventory import Inventory
+from console.engine.jobs.drive_record import DriveRecord, drive_floor
+from console.engine.jobs.stream_watch import StreamWatch
 from console.engine.jobs.tape_choice import TapeChoice, candidates, describe_need
 from console.engine.jobs.tape_records import record_labelled, record_written
 from console.engine.pipeline.buffer import TapeBuffer
@@ -58,6 +60,9 @@ class BackupRun:
     waiting: str | None = None  # what the job waits for (state waiting-for-tape)
     waiting_since: float | None = None
     settled: threading.Event = field(default_factory=threading.Event)  # finished, its tape ejected and recorded
+    stream_risk: str | None = None  # set while the source feeds the drive slower than its floor
+    drive_record: DriveRecord | None = None  # how the drive did, once the run is over
+    cpu_shared_with: list[int] = field(default_factory=list)  # runs at the same time: cpu_seconds covers them too
 
     def snapshot(self) -> dict[str, Any]:
         """A JSON view, safe to build from any thread."""
@@ -97,6 +102,9 @@ class BackupRun:
             "notes": list(self.notes),
             "waiting": self.waiting,
             "waiting_since": _iso_or_none(self.waiting_since),
+            "stream_risk": self.stream_risk,
+            **(self.drive_record.to_json() if self.drive_record is not None and self.ended is not None else {}),
+            "cpu_shared_with": list(self.cpu_shared_with),
         }
 
 
@@ -126,6 +134,7 @@ class BackupJob:
         self.ctx = ctx
         self.cursor = MemberCursor(members)
         self.full_tapes: set[str] = set()
+        self.record = DriveRecord(drive_floor(ctx.drive_config))
 
     # ---- tape handling
     def _ready_tape(self, drive: Drive) -> dict[str, Any]:
@@ -235,6 +244,9 @@ class BackupJob:
         run.state, run.started = "running", self.ctx.clock()
         inv.update_run(run.id, state="running", started=_iso_or_none(run.started))
         previous_set: int | None = None
+        floor = drive_floor(self.ctx.drive_config)
+        self.record = DriveRecord(floor)
+        watch = StreamWatch(run, run.job.name, slot.name, floor).start() if floor else None
         try:
             with slot.hold(f"writing {run.job.name}") as drive:
                 while True:
@@ -272,10 +284,15 @@ class BackupJob:
             run.state, run.error = "failed", redact(f"{exc.__class__.__name__}: {exc}")
             self.cursor.abandon()
         finally:
+            if watch is not None:
+                watch.stop()
+            self.record.finish()
+            run.drive_record = self.record
             run.ended = self.ctx.clock()
             run.buffer = None
             inv.update_run(run.id, state=run.state, error=run.error, ended=_iso_or_none(run.ended),
-                           bytes=run.bytes_done, sets=run.sets, tapes=run.tapes, source_bytes=run.source_bytes)
+                           bytes=run.bytes_done, sets=run.sets, tapes=run.tapes, source_bytes=run.source_bytes,
+                           stream_risk_warnings=watch.warnings if watch is not None else 0, **self.record.to_json())
             log.info("job %s run %d %s%s", run.job.name, run.id, run.state, f": {run.error}" if run.error else "")
 
     def _write_one_set(self, drive: Drive, tape: dict[str, Any], previous_set: int | None) -> tuple[SetOutcome, int]:
@@ -326,6 +343,7 @@ class BackupJob:
             clock=self.ctx.clock,
         )
         run.writer = None
+        self.record.add_set(outcome)
         run.bytes_done += outcome.bytes_on_tape
         ended = _iso_or_none(outcome.ended)
         inv.update_set(set_id, ended=ended, bytes=outcome.bytes_on_tape, members=outcome.members,

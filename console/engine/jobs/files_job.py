@@ -1,4 +1,5 @@
-"""A `files` job's members: its folders as one compressed `backup.tar.gz`, indexed for restores."""
+"""A `files` job's members: its folders as one compressed archive (`backup.tar.zst` by default), indexed for
+restores, its frames recorded for seeking."""
 
 from __future__ import annotations
 
@@ -11,12 +12,13 @@ from typing import TYPE_CHECKING
 from console.config.schema import Config, JobConfig
 from console.engine.inventory.file_index import FileIndex
 from console.engine.pipeline.parts import SourceMember
+from console.engine.sources.compression import Compression
 from console.engine.sources.files import FilesSource
 
 if TYPE_CHECKING:
     from console.engine.jobs.backup import BackupRun
 
-ESTIMATED_RATIO = 0.6  # compressed/original, until history tells better
+ESTIMATED_RATIO = {"zstd": 0.6, "gzip": 0.6, "none": 1.0}  # compressed/original, until history tells better
 DEMO_WAIT_SECONDS = 15 * 60  # the demo tree takes about a minute to generate; far longer means it failed
 
 
@@ -56,6 +58,11 @@ def _wait_for_demo_tree(folder: Path, run: BackupRun) -> None:
     run.waiting = None
 
 
+def compression_of(job: JobConfig) -> Compression:
+    threads = job.compression_threads or os.cpu_count() or 1
+    return Compression(job.compression, job.compression_level, threads, job.frame_bytes)  # type: ignore[arg-type]
+
+
 def files_members(job: JobConfig, run: BackupRun, config: Config) -> list[SourceMember]:
     demo = config.demo
     if demo is not None and any(p.is_relative_to(demo.files_folder) for p in job.paths):
@@ -66,14 +73,14 @@ def files_members(job: JobConfig, run: BackupRun, config: Config) -> list[Source
     names = [p.name for p in job.paths]
     if len(set(names)) != len(names):
         raise LookupError(f"job {job.name}: two folders have the same name ({', '.join(names)}): rename one")
-    estimate = int(sum(_tree_bytes(p) for p in job.paths) * ESTIMATED_RATIO)
+    estimate = int(sum(_tree_bytes(p) for p in job.paths) * ESTIMATED_RATIO[job.compression])
+    compression = compression_of(job)
 
     def open_stream() -> Iterator[bytes | memoryview]:
         index = FileIndex(index_path(config))
         source = FilesSource(
             {p.name: p for p in job.paths},
-            level=job.compression_level,
-            threads=job.compression_threads or None,
+            compression=compression,
             index=index,
             set_id=index_key(run.id),
         )
@@ -90,6 +97,7 @@ def files_members(job: JobConfig, run: BackupRun, config: Config) -> list[Source
             index.close()
 
     return [SourceMember(
-        name="backup.tar.gz", length=None, open=open_stream, source=f"files:{','.join(str(p) for p in job.paths)}",
-        estimate=estimate, extra={"index": index_key(run.id)},
+        name=compression.member_name, length=None, open=open_stream,
+        source=f"files:{','.join(str(p) for p in job.paths)}", estimate=estimate,
+        extra={"index": index_key(run.id), "compression": compression.codec},
     )]

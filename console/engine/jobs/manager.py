@@ -180,11 +180,23 @@ class JobManager:
         ctx = JobContext(self.inventory, slot, self.config.drives[run.job.drive], self.autoload, self.clock,
                          recheck_seconds=self.recheck_seconds, on_event=self._event, held_tapes=self.held_tapes)
         BackupJob(run, members, ctx).execute()
+        self._record_overlap(run)
         if run.state == "failed":
             self._event("job-failed", run)
         self._event("job-ended", run)
         self._forget_old()
         self._notify_done(run)
+
+    def _record_overlap(self, run: BackupRun) -> None:
+        """The runs that ran at the same time: the process CPU of this run's record covers them too."""
+        if run.started is None or run.ended is None:
+            return
+        start, end = run.started, run.ended
+        run.cpu_shared_with = sorted(
+            other.id for other in list(self._runs.values())
+            if other.id != run.id and other.started is not None and other.started < end
+            and (other.ended is None or other.ended > start))
+        self.inventory.update_run(run.id, cpu_shared_with=run.cpu_shared_with)
 
     def _event(self, kind: str, run: BackupRun) -> None:
         if self.on_event is not None:

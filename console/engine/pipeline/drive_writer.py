@@ -35,6 +35,14 @@ class DriveWriter(threading.Thread):
         self.started_at: float | None = None
         self.ended_at: float | None = None
 
+    @property
+    def writing_seconds(self) -> float:
+        """Seconds from the first record handed to the drive to the end (or now)."""
+        if self.started_at is None:
+            return 0.0
+        end = self.ended_at if self.ended_at is not None else self.clock()
+        return max(0.0, end - self.started_at)
+
     def _write(self, record: bytes) -> None:
         try:
             self.drive.write_block(record)

@@ -51,6 +51,8 @@ class SetOutcome:
     ended: float
     index_entries: list[dict[str, Any]] = field(default_factory=list)
     at_physical_end: bool = False  # the drive said ENOSPC twice: nothing more fits on this tape
+    writing_seconds: float = 0.0  # from the drive's first record to its filemark
+    underruns: int = 0  # times the buffer ran dry after its initial fill
 
 
 class _Guard:
@@ -192,6 +194,8 @@ def write_set(
         started=started,
         ended=clock(),
         at_physical_end=isinstance(writer.error, PhysicalEndOfTape),
+        writing_seconds=writer.writing_seconds,
+        underruns=buffer.stats().underruns,
     )
 
 

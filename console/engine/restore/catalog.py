@@ -18,7 +18,7 @@ from console.engine.refusals import BadRequest, NotFound, Refused
 Json = dict[str, Any]
 
 GONE_STATES = ("overwritten", "writing")  # nothing to read: relabelled, or still being written
-FILE_TREE_MEMBER = "backup.tar.gz"
+FILE_TREE_MEMBERS = ("backup.tar.zst", "backup.tar.gz", "backup.tar")  # zstd (the default), gzip, none
 NIGHT_STARTS_AT_NOON = timedelta(hours=12)  # a run at 01:30 belongs to the night that began the evening before
 _PART = re.compile(r"\.part\d{4}$")
 _REMOTE_VDI = re.compile(r"^xo-vm-backups/(?P<vm>[^/]+)/vdis/[^/]+/(?P<vdi>[^/]+)/")
@@ -139,11 +139,11 @@ def members_of(chain: list[Json]) -> list[Member]:
 
 
 def set_kind(record: Json) -> str:
-    """'files' for a file-tree set (backup.tar.gz), 'vdi' for VM disks, 'other' otherwise."""
+    """'files' for a file-tree set (backup.tar.zst/.gz/.tar), 'vdi' for VM disks, 'other' otherwise."""
     source = record.get("source") or ""
     entries = record.get("members") or []
     if source == "files" or source.startswith("files:") or any(
-        base_name(e) == FILE_TREE_MEMBER for e in entries
+        base_name(e) in FILE_TREE_MEMBERS for e in entries
     ):
         return "files"
     if source.startswith("xo") or any(disk_of(e)[0] for e in entries):

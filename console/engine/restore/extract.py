@@ -19,9 +19,12 @@ from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
+import zstandard
+
 from console.engine.refusals import BadRequest, Refused
+from console.engine.restore.archive_stream import inner_tar
 from console.engine.restore.catalog import Member, Piece
-from console.engine.restore.pipe import ChunkPipe, Gunzip, PipeFailed
+from console.engine.restore.pipe import ChunkPipe, PipeFailed
 from console.engine.restore.sink import TargetRefused
 from console.engine.restore.target_folder import TargetFolder
 from console.engine.unix_users import user_name
@@ -29,6 +32,7 @@ from console.wire.restore_globs import inner_globs
 
 Json = dict[str, Any]
 MAX_LISTED = 200  # replaced or refused paths kept in the result; the counts are always whole
+PIPE_CHUNKS = 4  # tape records queued for the unpacking thread: little read past the last file wanted
 
 
 def check_folder(text: str, *, force: bool, forbidden: list[Path]) -> Path:
@@ -178,13 +182,16 @@ class FolderSink:
 
 
 class FileTreeSink:
-    """A file-tree archive (backup.tar.gz, its parts joined) unpacked under `root` as it streams off the
-    tape, optionally only the paths matching `globs`. With `expected_files` (how many files the file index
-    says match), reading stops once they are all out."""
+    """A file-tree archive (backup.tar.zst, .tar.gz or .tar, its parts joined) unpacked under `root` as it
+    streams off the tape, optionally only the paths matching `globs`. With `expected_files` (how many files
+    the file index says match), reading stops once they are all out. With `inner_skip`, the stream starts
+    at a frame and that many bytes of inner tar come before the first header wanted."""
 
     def __init__(self, root: Path, *, globs: tuple[str, ...] = (), expected_files: int | None = None,
-                 forbidden: Sequence[Path] = ()) -> None:
+                 inner_skip: int = 0, forbidden: Sequence[Path] = ()) -> None:
         self.root = root
+        self.inner_skip = inner_skip
+        self._member_name = "backup.tar.gz"
         self.forbidden = list(forbidden)
         self._folder: TargetFolder | None = None
         self._where = root  # where tarfile writes: the open folder itself, once begin() has opened it
@@ -201,7 +208,7 @@ class FileTreeSink:
         self.replaced_count = 0
         self.error: str | None = None
         self.damage: str | None = None
-        self._pipe = ChunkPipe()
+        self._pipe = ChunkPipe(max_chunks=PIPE_CHUNKS)
         self._thread: threading.Thread | None = None
         self._done = threading.Event()
 
@@ -212,6 +219,7 @@ class FileTreeSink:
 
     def begin(self, member: Member, mtime: float) -> None:
         if self._thread is None:
+            self._member_name = member.name
             self.root.mkdir(parents=True, exist_ok=True)
             self._folder = TargetFolder(self.root, self.forbidden)
             by_fd = Path(f"/proc/self/fd/{self._folder.fd}")
@@ -275,7 +283,8 @@ class FileTreeSink:
         folders: list[tarfile.TarInfo] = []
         root = str(self._where)
         try:
-            with tarfile.open(fileobj=Gunzip(self._pipe), mode="r|") as tar:
+            source = inner_tar(self._member_name, self._pipe, self.inner_skip)
+            with tarfile.open(fileobj=source, mode="r|") as tar:
                 for info in tar:
                     if not self._wanted(info.name):
                         continue
@@ -293,7 +302,7 @@ class FileTreeSink:
                         break
         except PipeFailed as exc:
             self.error = f"the archive was not read to its end: {exc}"
-        except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
+        except (tarfile.TarError, EOFError, zlib.error, zstandard.ZstdError, OSError) as exc:
             self.error = f"the archive cannot be read: {exc}"
         finally:
             self._done.set()

@@ -19,11 +19,13 @@ from console.config.schema import Config
 from console.engine.drives.base import Drive, DriveError
 from console.engine.inventory import Inventory, InventoryError
 from console.engine.inventory.file_index import FileIndex
+from console.engine.inventory.frame_table import FrameTable
 from console.engine.jobs.files_job import index_path
 from console.engine.refusals import BadRequest, NotFound, Refused
 from console.engine.restore import find as finder
 from console.engine.restore.catalog import night_of, parse_night
 from console.engine.restore.extract import FileTreeSink, FolderSink, check_folder
+from console.engine.restore.frame_seek import ArchiveMatch, archive_start, start_at
 from console.engine.restore.plan import Plan, RestoreRequest, build_plan, choose_drive
 from console.engine.restore.progress import TapeRun
 from console.engine.restore.reader import ReadOnlyDrive, RunCancelled
@@ -137,15 +139,23 @@ class RestoreManager:
                            night=parse_night(night), limit=limit)
 
     def plan(self, request: RestoreRequest) -> Json:
-        return build_plan(self.config, self.inventory, self.slots, request).to_json()
+        return self._plan(request)[0].to_json()
+
+    def _plan(self, request: RestoreRequest) -> tuple[Plan, ArchiveMatch | None]:
+        """The plan, started at the frame holding the first file wanted when the frame table allows."""
+        plan = build_plan(self.config, self.inventory, self.slots, request)
+        match = self._archive_match(plan)
+        if match is not None and match.start is not None:
+            start_at(plan, match.start)
+        return plan, match
 
     # ---- runs
     def start_restore(self, request: RestoreRequest, user: str) -> Json:
-        plan = build_plan(self.config, self.inventory, self.slots, request)
+        plan, match = self._plan(request)
         if plan.problems:
             raise Refused("; ".join(plan.problems))
         slot = self._idle(plan.drive)
-        target = self._target(plan)
+        target = self._target(plan, match)
         where = f"folder {request.to_folder}" if request.to_folder else f"XO SR {request.to_xo}"
         run = self._new_run("restore", f"restore set {request.set_id} to {where}", user, slot.name,
                             request=request.to_json(), plan=plan.to_json(), expected_bytes=plan.bytes)
@@ -280,7 +290,7 @@ class RestoreManager:
             thread.join(timeout)
 
     # ---- internals
-    def _target(self, plan: Plan) -> RestoreTarget:
+    def _target(self, plan: Plan, match: ArchiveMatch | None = None) -> RestoreTarget:
         request = plan.request
         if request.to_xo is not None:
             check_sr(self.xo_client, request.to_xo)
@@ -296,24 +306,32 @@ class RestoreManager:
         except OSError as exc:
             raise Refused(f"cannot create restore folder {root}: {exc.strerror}") from None
         if plan.kind == "files":
-            return FileTreeSink(root, globs=request.members, expected_files=self._expected_files(plan),
-                                forbidden=forbidden)
+            start = match.start if match is not None else None
+            return FileTreeSink(root, globs=request.members, expected_files=match.files if match else None,
+                                inner_skip=start.inner_skip if start is not None else 0, forbidden=forbidden)
         return FolderSink(root, forbidden)
 
-    def _expected_files(self, plan: Plan) -> int | None:
-        """How many files of the archive match the globs, when the file index knows the archive whole."""
+    def _archive_match(self, plan: Plan) -> ArchiveMatch | None:
+        """How many files of the archive match the globs and where reading can start, when the file index
+        knows the archive whole; None otherwise (the archive is then read until its end)."""
         globs = plan.request.members
+        if plan.kind != "files" or not globs:
+            return None
         key = next((p.entry["index"] for m in plan.members for p in m.pieces if p.entry.get("index")), None)
-        if not globs or key is None:
+        if key is None:
             return None
         index = self.file_index()
         known = next((s for s in index.sets() if s.set_id == key), None)
         if known is None or not known.complete:
             return None
-        paths: set[str] = set()
+        offsets: dict[str, int] = {}
         for glob in inner_globs(globs):
-            paths.update(f.path for f in index.search(glob, set_id=key, limit=None))
-        return len(paths)
+            offsets.update((f.path, f.offset) for f in index.search(glob, set_id=key, limit=None))
+        start = None
+        if offsets:
+            with FrameTable(self.index_path) as frames:
+                start = archive_start(plan.members[0], frames, key, min(offsets.values()))
+        return ArchiveMatch(len(offsets), start)
 
     def _index_created(self, key: str) -> float | None:
         found = next((s for s in self.file_index().sets() if s.set_id == key), None)

@@ -4,7 +4,8 @@ tape file is read on each, which drive reads them, and how long it should take.
 A restore names one set and restores the backup it is part of: when a tape filled, the run went on in a
 set on the next tape (`continues`), so every set of that chain is read, in tape order, and a member cut at
 the end of one tape is joined with its parts from the next. Globs (--member) select member names of a VDI
-set; a file-tree set's archive is always read from its start and the globs select paths inside it.
+set; for a file-tree set they select paths inside its archive, which is read from its start unless the
+frame table lets the restore start at the frame holding the first file wanted (frame_seek).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from console.config.schema import Config
 from console.engine.inventory import Inventory
 from console.engine.refusals import BadRequest, NotFound, Refused
 from console.engine.restore.catalog import (
-    FILE_TREE_MEMBER,
+    FILE_TREE_MEMBERS,
     Member,
     Piece,
     members_of,
@@ -82,10 +83,18 @@ class SetRead:
     record: Json
     pieces: list[Piece]
     segments: list[list[Piece]] = field(default_factory=list)
+    start_skip: int = 0  # bytes of the first piece's data not read: a restore that starts at a frame
+
+    @property
+    def start_offset(self) -> int:
+        """Where reading starts in the tape file: the first piece's header, or inside its data."""
+        first = self.pieces[0]
+        return first.data_offset + self.start_skip if self.start_skip else first.header_offset
 
     @property
     def bytes_to_read(self) -> int:
-        return sum(seg[-1].end_offset - seg[0].header_offset for seg in self.segments)
+        total = sum(seg[-1].end_offset - seg[0].header_offset for seg in self.segments)
+        return total - (self.start_offset - self.pieces[0].header_offset)
 
     def to_json(self) -> Json:
         record = self.record
@@ -93,7 +102,8 @@ class SetRead:
             "set": record["id"], "file": record["file"], "first_block": record.get("first_block"),
             "record_size": record.get("record_size"), "state": record["state"], "pieces": len(self.pieces),
             "bytes": sum(p.size for p in self.pieces), "bytes_to_read": self.bytes_to_read,
-            "start_record": self.pieces[0].header_offset // int(record.get("record_size") or 1),
+            "start_record": self.start_offset // int(record.get("record_size") or 1),
+            "start_skip": self.start_skip,
         }
 
 
@@ -130,7 +140,8 @@ class Plan:
 
     @property
     def bytes(self) -> int:
-        return sum(m.size for m in self.members)
+        """Member bytes the restore streams (less what a start at a frame leaves unread)."""
+        return sum(m.size for m in self.members) - sum(r.start_skip for t in self.tapes for r in t.sets)
 
     def to_json(self) -> Json:
         night = night_of(self.record.get("started"))
@@ -152,12 +163,12 @@ def _select(members: list[Member], kind: str, request: RestoreRequest
             ) -> tuple[list[Member], list[tuple[str, str]], list[tuple[str, str]]]:
     """(members to restore, members skipped as not for this target, members that cannot be restored)."""
     if kind == "files":
-        archive = [m for m in members if m.name == FILE_TREE_MEMBER]
+        archive = [m for m in members if m.name in FILE_TREE_MEMBERS]
         if not archive:
-            raise Refused(f"set {request.set_id} holds no {FILE_TREE_MEMBER}")
+            raise Refused(f"set {request.set_id} holds no file-tree archive ({', '.join(FILE_TREE_MEMBERS)})")
         problem = archive[0].problem
         if problem:
-            raise Refused(f"set {request.set_id}: {FILE_TREE_MEMBER} cannot be restored: {problem}")
+            raise Refused(f"set {request.set_id}: {archive[0].name} cannot be restored: {problem}")
         return archive, [], []
     chosen = [m for m in members if not request.members or any(
         fnmatch.fnmatchcase(m.name, g) or fnmatch.fnmatchcase(m.name.rsplit("/", 1)[-1], g) for g in request.members)]

@@ -23,6 +23,7 @@ from typing import Any
 from console.engine.drives.base import BlankTape, Drive, DriveIOError, NotSupported, WriteProtected
 from console.engine.refusals import Refused
 from console.engine.restore.catalog import Piece
+from console.engine.restore.record_cursor import RecordCursor
 from console.engine.tape_handling import tape_ops
 from console.engine.tapeformat.manifest import MANIFEST_NAME
 from console.engine.tapeformat.tar_headers import TarFormatError
@@ -172,6 +173,32 @@ class TapeReader:
                             "reading the set from its start")
         self.go_to_file(record["file"])
         yield from self._walk(record, wanted, 0, size, fast=False)
+
+    def read_from(self, record: Json, pieces: list[Piece], skip: int, magic: bytes = b""
+                  ) -> Iterator[tuple[Piece, SetMember]]:
+        """Like read_pieces, but the first piece is read from `skip` bytes into its data (a frame of a
+        file-tree archive starts there): positioned at the record holding that byte, with no header to
+        check, so the first bytes must be `magic` (the frame's), else the set is read from its start.
+        That first piece's SetMember has no sha256: its data is not read whole."""
+        size = int(record.get("record_size") or 0)
+        if size <= 0:
+            raise Refused(f"set {record['id']}: the inventory has no record size for it")
+        first, rest = pieces[0], pieces[1:]
+        byte = first.data_offset + skip
+        at, how = self.open_at(record, byte // size)
+        cursor = RecordCursor(self.records(), at * size)
+        cursor.skip_to(byte)
+        if magic and cursor.peek(len(magic)) != magic and at:
+            self.stats.note(f"set {record['id']}: {how} found no frame at byte {byte}; reading the set from its start")
+            self.go_to_file(record["file"])
+            cursor = RecordCursor(self.records(), 0)
+            cursor.skip_to(byte)
+        self.stats.note(f"set {record['id']}: {how}, frame at byte {byte} of {first.name}")
+        length = first.size - skip
+        yield first, SetMember(name=first.name, size=length, mtime=0.0, mode=0o644, typeflag=b"0",
+                               header_offset=first.header_offset, data_offset=byte, chunks=cursor.take(length))
+        if rest:
+            yield from self.read_pieces(record, rest)
 
     def _walk(self, record: Json, wanted: list[Piece], at: int, size: int, *, fast: bool
               ) -> Iterator[tuple[Piece, SetMember]]:
