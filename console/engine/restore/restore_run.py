@@ -121,11 +121,14 @@ class RestoreRunner:
                 self.run.note("every file asked for is restored: the rest of the archive was not read")
                 return True
             problem = None
-            if found.size != piece.size:
-                problem = (f"{piece.name} on tape holds {found.size} bytes, the inventory says {piece.size}")
-            elif found.sha256 is None:  # read from a frame on, not whole: the frames carry their own checks
+            if found.sha256 is None:  # read from a frame on, not whole: the frames carry their own checks
                 self.run.note(f"{piece.name}: read from byte {found.data_offset - piece.data_offset} on, so its "
                               "sha256 is not checked; the archive's frame checksums are")
+                if found.data_offset + found.size != piece.data_offset + piece.size:
+                    problem = (f"{piece.name} on tape ends at byte {found.data_offset + found.size}, the inventory "
+                               f"says {piece.data_offset + piece.size}")
+            elif found.size != piece.size:
+                problem = (f"{piece.name} on tape holds {found.size} bytes, the inventory says {piece.size}")
             elif found.sha256 != piece.sha256:
                 problem = (f"{piece.name} on tape does not match its sha256 "
                            f"(tape {found.sha256}, inventory {piece.sha256})")
