@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 
+from console.client.answer_cache import AnswerCache
 from console.config.schema import Config
 
 USER_HEADER = "X-Tapeconsole-User"
@@ -87,6 +88,7 @@ class DaemonClient:
             headers={USER_HEADER: client_user()},
             timeout=httpx.Timeout(timeout, connect=5.0),
         )
+        self.answers = AnswerCache()
 
     def close(self) -> None:
         self._http.close()
@@ -98,11 +100,18 @@ class DaemonClient:
         self.close()
 
     def request(self, method: str, path: str, json: Any = None, timeout: float | None = None) -> Any:
+        conditional = method == "GET"
+        headers = self.answers.headers(path) if conditional else {}
         try:
-            response = self._http.request(method, path, json=json, timeout=timeout)
+            response = self._http.request(method, path, json=json, timeout=timeout, headers=headers)
         except TRANSPORT_ERRORS as exc:
             raise unavailable(exc, str(self.socket_path)) from None
-        return answer_of(response, path)
+        if response.status_code == 304 and headers:
+            return self.answers.held(path)  # unchanged since the last answer to this path
+        answer = answer_of(response, path)
+        if conditional:
+            self.answers.keep(path, response.headers.get("etag"), answer)
+        return answer
 
     def get(self, path: str, timeout: float | None = 10.0) -> Any:
         return self.request("GET", path, timeout=timeout)

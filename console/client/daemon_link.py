@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 
+from console.client.answer_cache import AnswerCache
 from console.client.daemon_client import (
     BASE_URL,
     TRANSPORT_ERRORS,
@@ -41,6 +42,7 @@ class DaemonLink:
             headers={USER_HEADER: user or client_user()},
             timeout=httpx.Timeout(STATUS_TIMEOUT, connect=5.0),
         )
+        self.answers = AnswerCache()
 
     @classmethod
     def over_socket(cls, socket_path: Path) -> DaemonLink:
@@ -51,13 +53,21 @@ class DaemonLink:
         await self._http.aclose()
 
     async def request(self, method: str, path: str, body: Any = None, timeout: float | None = STATUS_TIMEOUT) -> Any:
+        conditional = method == "GET"
+        headers = self.answers.headers(path) if conditional else {}
         try:
-            response = await self._http.request(method, path, json=body, timeout=timeout)
+            response = await self._http.request(method, path, json=body, timeout=timeout, headers=headers)
         except TRANSPORT_ERRORS as exc:
             raise unavailable(exc, self.where) from None
-        return answer_of(response, path)
+        if response.status_code == 304 and headers:
+            return self.answers.held(path)  # unchanged since the last answer: nothing sent, nothing parsed
+        answer = answer_of(response, path)
+        if conditional:
+            self.answers.keep(path, response.headers.get("etag"), answer)
+        return answer
 
     async def get(self, path: str) -> Any:
+        """A GET, conditional when an earlier answer to it came with an ETag (304: that answer again)."""
         return await self.request("GET", path)
 
     async def post(self, path: str, body: dict[str, Any] | None = None, *, timeout: float | None = None) -> Any:

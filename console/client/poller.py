@@ -3,6 +3,9 @@
 Drives and job runs are asked for every tick (the live figures); the inventory, the job list and the
 system sample less often, or at once when something moved (a run or a drive changed state, or the
 operator acted). Events are fetched incrementally (GET /events?after=SEQ) and kept in a bounded list.
+Every GET is conditional (DaemonLink sends the last answer's ETag): while nothing changed the daemon answers
+304 and the link hands back the answer it holds, the same object, so an idle console costs the daemon a few
+comparisons and an unchanged part of the Snapshot stays the same object.
 """
 
 from __future__ import annotations

@@ -220,3 +220,85 @@ def test_millions_of_rows_search_under_a_second(tmp_path: Path) -> None:
         start = time.perf_counter()
         index.search(pattern)
         assert time.perf_counter() - start < 1.0, pattern
+
+
+def test_dropping_a_set_removes_its_rows_and_the_paths_no_other_set_holds(index: FileIndex) -> None:
+    assert index.count("monday") == len(PATHS) and index.count("tuesday") == 4
+    assert index.drop_set("monday") and not index.drop_set("nothing")
+    assert [s.set_id for s in index.sets()] == ["tuesday"]  # out of every search at once
+    assert {f.set_id for f in index.search("*")} == {"tuesday"}
+    assert index.finish_drops(chunk=3) == len(PATHS)
+    held = [r[0] for r in index._db.execute("SELECT path FROM paths ORDER BY id")]
+    assert held == PATHS[:4]  # the four tuesday still holds stay, stored once
+    assert index.count() == 4 and paths(index.search("*.pdf")) == [PATHS[3]]
+    assert index.delete_set("tuesday") == 4 and index.count() == 0
+    assert index._db.execute("SELECT count(*) FROM paths").fetchone()[0] == 0
+
+
+def test_a_drop_cut_short_is_finished_by_the_next(tmp_path: Path) -> None:
+    index = FileIndex(tmp_path / "index.db")
+    fill(index, "old", PATHS)
+    fill(index, "new", PATHS[2:])
+    index.update_trigrams()
+    index.drop_set("old")
+    index.close()  # the daemon stopped (or crashed) before the rows went
+    again = FileIndex(tmp_path / "index.db")
+    assert [s.set_id for s in again.sets()] == ["new"] and again.count() == len(PATHS) - 2
+    assert again.finish_drops() == len(PATHS)
+    assert again._db.execute("SELECT count(*) FROM entries").fetchone()[0] == len(PATHS) - 2
+    assert paths(again.search("mail/alice/*")) == []
+    assert paths(again.search("*Invoices*")) == sorted(PATHS[3:5])  # through the trigrams, still right
+
+
+def test_a_version_1_index_loses_its_path_index_and_keeps_its_rows(tmp_path: Path) -> None:
+    db = sqlite3.connect(tmp_path / "index.db")
+    db.executescript("""
+        CREATE TABLE sets (key INTEGER PRIMARY KEY, set_id TEXT NOT NULL UNIQUE, created REAL NOT NULL,
+                           complete INTEGER NOT NULL DEFAULT 0, files INTEGER NOT NULL DEFAULT 0);
+        CREATE TABLE paths (id INTEGER PRIMARY KEY AUTOINCREMENT, path TEXT NOT NULL UNIQUE);
+        CREATE TABLE entries (set_key INTEGER NOT NULL, path_id INTEGER NOT NULL, size INTEGER NOT NULL,
+                              mtime REAL NOT NULL, offset INTEGER NOT NULL, data_offset INTEGER NOT NULL,
+                              PRIMARY KEY (set_key, path_id)) WITHOUT ROWID;
+        CREATE INDEX entries_by_path ON entries(path_id);
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+        INSERT INTO meta VALUES ('trigram_high', 0);
+        INSERT INTO sets VALUES (1, 'run1', 1700000000.0, 1, 1);
+        INSERT INTO paths VALUES (1, 'share/a.pdf');
+        INSERT INTO entries VALUES (1, 1, 10, 1.5, 0, 512);
+        PRAGMA user_version = 1;
+    """)
+    db.close()
+    index = FileIndex(tmp_path / "index.db")
+    names = {r[0] for r in index._db.execute("SELECT name FROM sqlite_master")}
+    assert "entries_by_path" not in names and "dropping" in names
+    assert index.search("*.pdf") == [IndexedFile("run1", "share/a.pdf", 10, 1.5, 0, 512)]
+    assert index.delete_set("run1") == 1
+
+
+def test_searches_look_rows_up_by_key_never_by_scanning_them(index: FileIndex) -> None:
+    for set_id in (None, "monday"):
+        sql = ("SELECT s.set_id FROM (SELECT id, path FROM paths WHERE path GLOB ?) p CROSS JOIN sets s "
+               "CROSS JOIN entries e ON e.set_key = s.key AND e.path_id = p.id")
+        if set_id:
+            sql = ("SELECT s.set_id FROM sets s CROSS JOIN (SELECT id, path FROM paths WHERE path GLOB ?) p "
+                   "CROSS JOIN entries e ON e.set_key = s.key AND e.path_id = p.id WHERE s.set_id = 'monday'")
+        plan = " | ".join(r[-1] for r in index._db.execute("EXPLAIN QUERY PLAN " + sql, ["*.pdf"]))
+        assert "SCAN e" not in plan and "SEARCH e USING PRIMARY KEY" in plan, plan
+
+
+@pytest.mark.slow
+def test_a_million_file_night_is_added_beside_earlier_nights_and_dropped(tmp_path: Path) -> None:
+    index = FileIndex(tmp_path / "big.db")
+    files = [f"mail/user{i % 1000:04d}/Maildir/cur/{1_600_000_000 + i}.M{i}:2,S" for i in range(1_000_000)]
+    for night in ("run1", "run2"):
+        started = time.perf_counter()
+        with index.writer(night, build_trigrams=False) as writer:
+            for i, path in enumerate(files):
+                writer.add(path, i, 1.6e9, i * 2048, i * 2048 + 512)
+        assert time.perf_counter() - started < 60, night
+    assert index.count() == 2_000_000
+    assert index._db.execute("SELECT count(*) FROM paths").fetchone()[0] == 1_000_000  # each path once
+    hit = index.search("mail/user0042/Maildir/cur/1600123042.*", set_id="run2")
+    assert [(f.set_id, f.offset) for f in hit] == [("run2", 123042 * 2048)]
+    assert index.delete_set("run1") == 1_000_000
+    assert index.count() == 1_000_000 and index._db.execute("SELECT count(*) FROM paths").fetchone()[0] == 1_000_000

@@ -76,6 +76,9 @@ class TapeService:
             jobs=self.jobs,
         )
         self.jobs.held_tapes = self.restores.held_tapes  # a backup never takes a tape a restore needs
+        self.restores.drop_overwritten_from_index()  # catch up on tapes overwritten before a crash
+        # a relabel (by the operator, a backup taking an expired tape, or a scan) drops the old nights' files
+        self.inventory.on_sets_overwritten = lambda barcode: self.restores.drop_overwritten_from_index()
         self.scheduler: Any = None  # set by the daemon when it runs the schedule
 
     def _autoload(self, drive: Drive, barcode: str) -> None:
@@ -116,8 +119,9 @@ class TapeService:
     def pools(self) -> list[dict[str, Any]]:
         return self.inventory.pools()
 
-    def sets(self) -> list[dict[str, Any]]:
-        """Every backup set, as `tapeconsole sets --json` lists them (members as a count)."""
+    def sets(self, tape: str | None = None) -> list[dict[str, Any]]:
+        """Every backup set (of one tape, by its barcode or label), as `tapeconsole sets --json` lists them
+        (members as a count)."""
         return [
             {
                 "id": s["id"], "tape": s["tape"], "barcode": s["barcode"], "file": s["file"], "job": s["job"],
@@ -125,7 +129,7 @@ class TapeService:
                 "bytes": s["bytes"], "members": s["member_count"], "state": s["state"],
                 "continues": s.get("continues"), "error": s.get("error"),
             }
-            for s in self.inventory.sets()
+            for s in self.inventory.sets(tape=tape)
         ]
 
     def set_detail(self, set_id: int) -> dict[str, Any]:

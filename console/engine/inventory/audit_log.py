@@ -8,7 +8,8 @@ Each line is one entry, written as canonical JSON (sorted keys, no spaces):
 `prev` is the hash of the entry before (64 zeros for the first) and `hash` the sha256 of the canonical JSON
 of the entry without `hash`. Changing a field breaks that entry's hash; removing or replacing a line
 breaks the numbering or the link of the entry after it. Removing the LAST lines leaves no entry after them,
-so after every append the tip (seq, hash) is also recorded in the inventory (its state "audit_tip"):
+so after every append the tip (seq, hash) is also recorded in the inventory (its state "audit_tip", one small
+append to the inventory's journal, never a rewrite of the inventory):
 a log that ends before the recorded tip lost entries from its end.
 
 Appends are O(1): the tip is kept in memory, and opening reads the file backwards only as far as its last
@@ -42,6 +43,8 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 from console.engine.durable import fsync_folder
+from console.engine.inventory.storage import CorruptInventory
+from console.engine.inventory.store import read_tables
 
 GENESIS = "0" * 64
 TIP_KEY = "audit_tip"
@@ -452,13 +455,13 @@ def inventory_beside(log_path: Path) -> Path:
 
 
 def recorded_tip_in_file(inventory_path: Path) -> Tip | None:
-    """The tip recorded in an inventory file (read as plain JSON, for checking a copy without a daemon)."""
+    """The tip recorded in an inventory (its file and journal, read without writing, for checking a copy
+    without a daemon)."""
     try:
-        data = json.loads(Path(inventory_path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        state = read_tables(Path(inventory_path)).get("state", {})
+    except (OSError, ValueError, CorruptInventory):
         return None
-    state = data.get("state") if isinstance(data, dict) else None
-    for doc in (state or {}).values():
+    for doc in state.values():
         if isinstance(doc, dict) and doc.get("key") == TIP_KEY:
             return Tip.from_json(doc.get("value"))
     return None

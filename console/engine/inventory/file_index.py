@@ -4,9 +4,16 @@ One database file holds every set. A path is stored once (`paths`, unique, so a 
 prefix is an index range) however many sets hold it, with a trigram index (FTS5) over the distinct
 paths so a glob like `*invoice*2024*.pdf` does not scan millions of rows. `entries` ties a set to a
 path with the file's size, mtime and offsets in the uncompressed inner tar (`offset` is the first
-header block of the file's member, `data_offset` its first data byte).
+header block of the file's member, `data_offset` its first data byte). Its key is (set, path) and it has
+no other index: a night's rows are appended as one range (adding a night of a million files costs no
+random writes into the rows of earlier nights), a search finds the matching paths first and then looks
+each up in each set by that key, and dropping a set deletes one range.
 
-Writers batch rows and insert them from their own thread and connection, one transaction per batch,
+Sets whose tapes were overwritten are dropped (drop_set): the set disappears from searches at once, its
+rows are deleted in short transactions (a backup writing the index meanwhile waits for one at most), and
+the paths no other set holds go with them. A drop cut short by a crash is finished by the next one.
+
+Writers batch rows and insert them from their own thread and connection, one transaction per COMMIT_ROWS,
 so the tar producer never waits on SQLite; readers use WAL snapshots and never block the writer.
 Trigrams cost more to build than the rows themselves, so they are not built while a backup streams:
 update_trigrams() adds the paths new since its last run, by default from a low-priority background
@@ -35,7 +42,9 @@ from types import TracebackType
 log = logging.getLogger(__name__)
 
 BATCH_ROWS = 20_000
-SCHEMA_VERSION = 1
+COMMIT_ROWS = 200_000  # rows a writer behind its producer commits at once: each page of the index written once
+SCHEMA_VERSION = 2
+DROP_CHUNK = 20_000  # rows of a dropped set deleted per transaction
 _WILDCARDS = "*?["
 
 _SCHEMA = """
@@ -59,12 +68,20 @@ CREATE TABLE IF NOT EXISTS entries (
     data_offset INTEGER NOT NULL,
     PRIMARY KEY (set_key, path_id)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS entries_by_path ON entries(path_id);
+CREATE TABLE IF NOT EXISTS dropping (
+    key INTEGER PRIMARY KEY  -- sets gone from `sets` whose entries are still being deleted
+);
 CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
     value INTEGER NOT NULL
 );
 INSERT OR IGNORE INTO meta VALUES ('trigram_high', 0);  -- paths up to this id have their trigrams
+"""
+
+# Version 1 also indexed entries by path: every night then wrote into the pages of all earlier nights.
+_FROM_VERSION_1 = """
+DROP INDEX IF EXISTS entries_by_path;
+CREATE TABLE IF NOT EXISTS dropping (key INTEGER PRIMARY KEY);
 """
 
 _TRIGRAM_SCHEMA = """
@@ -180,7 +197,10 @@ class FileIndex:
         self._lock = threading.Lock()
         with self._lock:
             version = self._db.execute("PRAGMA user_version").fetchone()[0]
-            if version < SCHEMA_VERSION:  # a new database: opening an existing one writes nothing
+            if version == 1:
+                self._db.executescript(_FROM_VERSION_1)
+                self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            elif version < SCHEMA_VERSION:  # a new database: opening an existing one writes nothing
                 self._db.executescript(_SCHEMA)
                 with contextlib.suppress(sqlite3.OperationalError):  # SQLite without FTS5: globs scan
                     self._db.executescript(_TRIGRAM_SCHEMA)
@@ -208,23 +228,55 @@ class FileIndex:
         return IndexWriter(self.path, set_id, batch_rows=batch_rows, build_trigrams=build_trigrams)
 
     def delete_set(self, set_id: str) -> int:
-        """Forget a set (its tape was recycled); returns how many files it held."""
-        with self._lock:
+        """Forget a set (its tape was overwritten) and wait until its rows are gone; returns how many files
+        it held."""
+        if not self.drop_set(set_id):
+            return 0
+        return self.finish_drops()
+
+    def drop_set(self, set_id: str) -> bool:
+        """Take a set out of every search at once; its rows are deleted by finish_drops(). False when the
+        index does not hold it."""
+        with self._lock, self._transaction():
             row = self._db.execute("SELECT key FROM sets WHERE set_id = ?", (set_id,)).fetchone()
             if row is None:
-                return 0
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                removed = self._db.execute("DELETE FROM entries WHERE set_key = ?", row).rowcount
-                self._db.execute("DELETE FROM sets WHERE key = ?", row)
-                self._db.execute(
-                    "DELETE FROM paths WHERE NOT EXISTS (SELECT 1 FROM entries e WHERE e.path_id = paths.id)"
-                )
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            return removed
+                return False
+            self._db.execute("INSERT OR IGNORE INTO dropping(key) VALUES (?)", row)
+            self._db.execute("DELETE FROM sets WHERE key = ?", row)
+            return True
+
+    def finish_drops(self, chunk: int = DROP_CHUNK) -> int:
+        """Delete the rows of dropped sets, `chunk` rows per transaction, with the paths no set holds any
+        more; returns how many rows went."""
+        removed = 0
+        while True:
+            with self._lock, self._transaction():
+                row = self._db.execute("SELECT key FROM dropping ORDER BY key LIMIT 1").fetchone()
+                if row is None:
+                    return removed
+                key = row[0]
+                last = self._db.execute(
+                    "SELECT max(path_id) FROM (SELECT path_id FROM entries WHERE set_key = ? ORDER BY path_id "
+                    "LIMIT ?)", (key, chunk)).fetchone()[0]
+                if last is None:
+                    self._db.execute("DELETE FROM dropping WHERE key = ?", (key,))
+                    continue
+                self._db.execute(  # paths of this chunk that no set (still in `sets`) holds
+                    "DELETE FROM paths WHERE id IN (SELECT e.path_id FROM entries e WHERE e.set_key = ? "
+                    "AND e.path_id <= ? AND NOT EXISTS (SELECT 1 FROM sets s CROSS JOIN entries o "
+                    "ON o.set_key = s.key AND o.path_id = e.path_id))", (key, last))
+                removed += self._db.execute(
+                    "DELETE FROM entries WHERE set_key = ? AND path_id <= ?", (key, last)).rowcount
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
 
     # ---- reading
     def sets(self) -> list[IndexedSet]:
@@ -235,16 +287,17 @@ class FileIndex:
     def count(self, set_id: str | None = None) -> int:
         with self._lock:
             if set_id is None:
-                return self._db.execute("SELECT count(*) FROM entries").fetchone()[0]
+                return self._db.execute(  # rows of dropped sets not yet deleted do not count
+                    "SELECT count(*) FROM sets s CROSS JOIN entries e ON e.set_key = s.key").fetchone()[0]
             return self._db.execute(
-                "SELECT count(*) FROM entries e JOIN sets s ON s.key = e.set_key WHERE s.set_id = ?", (set_id,)
+                "SELECT count(*) FROM sets s CROSS JOIN entries e ON e.set_key = s.key WHERE s.set_id = ?", (set_id,)
             ).fetchone()[0]
 
     def get(self, set_id: str, path: str) -> IndexedFile | None:
         with self._lock:
             row = self._db.execute(
-                f"SELECT {_RESULT_COLUMNS} FROM paths p CROSS JOIN entries e ON e.path_id = p.id "
-                "JOIN sets s ON s.key = e.set_key WHERE p.path = ? AND s.set_id = ?",
+                f"SELECT {_RESULT_COLUMNS} FROM paths p CROSS JOIN sets s "
+                "CROSS JOIN entries e ON e.set_key = s.key AND e.path_id = p.id WHERE p.path = ? AND s.set_id = ?",
                 (storable_path(path), set_id),
             ).fetchone()
         return None if row is None else IndexedFile(*row)
@@ -267,15 +320,18 @@ class FileIndex:
     def search(
         self, pattern: str, *, set_id: str | None = None, limit: int | None = 1000, ignore_case: bool = False
     ) -> list[IndexedFile]:
-        """Files whose path matches a glob, in any set or in `set_id`; at most `limit` results."""
+        """Files whose path matches a glob, in any set or in `set_id`; at most `limit` results.
+
+        The matching paths are found first (trigrams, a prefix range, or a scan of the distinct paths),
+        then each is looked up in the set, or in every set, by the rows' key (set, path)."""
         candidates, args = self._candidates(pattern, ignore_case)
-        sql = (
-            f"SELECT {_RESULT_COLUMNS} FROM {candidates} CROSS JOIN entries e ON e.path_id = p.id "
-            "CROSS JOIN sets s ON s.key = e.set_key"
-        )
         if set_id is not None:
-            sql += " WHERE s.set_id = ?"
-            args.append(set_id)
+            sql = (f"SELECT {_RESULT_COLUMNS} FROM sets s CROSS JOIN {candidates} "
+                   "CROSS JOIN entries e ON e.set_key = s.key AND e.path_id = p.id WHERE s.set_id = ?")
+            args = [*args, set_id]
+        else:
+            sql = (f"SELECT {_RESULT_COLUMNS} FROM {candidates} CROSS JOIN sets s "
+                   "CROSS JOIN entries e ON e.set_key = s.key AND e.path_id = p.id")
         if limit is not None:
             sql += " LIMIT ?"
             args.append(limit)
@@ -390,6 +446,7 @@ class IndexWriter:
         self._error: BaseException | None = None
         self._closed = False
         self.added = 0
+        self._uncommitted = 0
         self._db = _connect(db_path)
         row = self._db.execute("SELECT key FROM sets WHERE set_id = ?", (set_id,)).fetchone()
         if row is None:
@@ -458,10 +515,19 @@ class IndexWriter:
                 self._insert(rows)
             except BaseException as exc:  # reported to the producer by the next call
                 self._error = exc
+        if self._db.in_transaction:  # the rows since the last commit
+            try:
+                self._db.execute("COMMIT" if self._error is None else "ROLLBACK")
+            except BaseException as exc:
+                self._error = self._error or exc
 
     def _insert(self, rows: list[tuple[str, int, float, int, int]]) -> None:
+        """Add a batch. While the producer is ahead (batches waiting) one transaction takes up to COMMIT_ROWS
+        rows; otherwise each batch commits at once, so another writer never waits long for the lock."""
         db = self._db
-        db.execute("BEGIN IMMEDIATE")
+        if not db.in_transaction:
+            db.execute("BEGIN IMMEDIATE")
+            self._uncommitted = 0
         try:
             db.executemany("INSERT INTO temp.batch VALUES (?, ?, ?, ?, ?)", rows)
             db.execute("INSERT OR IGNORE INTO paths(path) SELECT path FROM temp.batch")
@@ -471,7 +537,9 @@ class IndexWriter:
                 (self._set_key,),
             )
             db.execute("DELETE FROM temp.batch")
-            db.execute("COMMIT")
+            self._uncommitted += len(rows)
+            if self._uncommitted >= COMMIT_ROWS or self._queue.empty():  # grouped only while behind
+                db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
             raise

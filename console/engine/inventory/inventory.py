@@ -1,7 +1,8 @@
-"""What the site owns and where it is: tapes, pools, drives and the audit trail.
+"""What the site owns and where it is: tapes, pools, drives, sets, runs and the audit trail.
 
-One Inventory object lives in the daemon; a lock makes it safe to use from the drive worker
-threads and the API at once. Every change is written through AtomicJSONStorage.
+One Inventory object lives in the daemon; a lock makes it safe to use from the drive worker threads and the
+API at once. Every query reads the parsed copy in memory (store.py) and returns copies of its records; every
+change is one fsynced journal append (the whole file is rewritten only by a compaction in the background).
 """
 
 from __future__ import annotations
@@ -12,11 +13,9 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from tinydb import Query, TinyDB
-
 from console.config.schema import PoolConfig
 from console.engine.inventory.audit_log import AuditLog, VerifyResult, flat
-from console.engine.inventory.storage import AtomicJSONStorage
+from console.engine.inventory.store import COMPACT_BYTES, InventoryStore, Op, Record, copied
 from console.engine.retention import expiry, is_kept
 
 TAPE_STATUSES = ("blank", "writable", "full", "damaged", "retired")
@@ -40,34 +39,51 @@ def audit_log_path(inventory_path: Path) -> Path:
 
 
 class Inventory:
-    def __init__(self, path: Path, *, clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(self, path: Path, *, clock: Callable[[], datetime] = utc_now,
+                 compact_bytes: int = COMPACT_BYTES) -> None:
         self.path = Path(path)
         self.clock = clock
         self._lock = threading.RLock()
-        self._db = TinyDB(self.path, storage=AtomicJSONStorage)
-        self._tapes = self._db.table("tapes", cache_size=0)
-        self._pools = self._db.table("pools", cache_size=0)
-        self._drives = self._db.table("drives", cache_size=0)
-        self._sets = self._db.table("sets", cache_size=0)
-        self._runs = self._db.table("runs", cache_size=0)
-        self._tape_runs = self._db.table("restore_runs", cache_size=0)  # restores, verifies, scans
-        self._state = self._db.table("state", cache_size=0)
         with self._lock:
+            self._store = InventoryStore(self.path, lock=self._lock, compact_bytes=compact_bytes)
             self.audit_log = AuditLog(audit_log_path(self.path), clock=clock, state=self, lock=self._lock)
             self._migrate_audit_table()
+        # called with the barcode after a tape's sets were marked overwritten (the daemon drops them from the
+        # file index); the inventory knows nothing of what the hook does
+        self.on_sets_overwritten: Callable[[str], None] | None = None
+
+    @property
+    def changes(self) -> int:
+        """A number that grows with every change: equal numbers mean equal contents (for ETags)."""
+        return self._store.seq
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self._store.close()  # not under the lock: a background compaction may be waiting for it
+
+    # ---- the tables (records in memory are replaced, never changed in place)
+    def _table(self, name: str) -> dict[int, Record]:
+        return self._store.table(name)
+
+    def _find(self, table: str, field: str, value: Any) -> tuple[int, Record] | None:
+        for doc_id, doc in self._table(table).items():
+            if doc.get(field) == value:
+                return doc_id, doc
+        return None
+
+    def _put(self, table: str, doc_id: int, doc: Record) -> Record:
+        self._store.write([(table, doc_id, doc)])
+        return self._table(table)[doc_id]
+
+    def _write(self, ops: list[Op]) -> None:
+        self._store.write(ops)
 
     # ---- pools
     def sync_pools(self, pools: Iterable[PoolConfig]) -> None:
         """Mirror the configured pools (config.toml is their source of truth)."""
         with self._lock:
             wanted = {p.name: p for p in pools}
-            for doc in self._pools.all():
-                if doc["name"] not in wanted:
-                    self._pools.remove(doc_ids=[doc.doc_id])
+            ops: list[Op] = [("pools", i, None) for i, d in self._table("pools").items() if d["name"] not in wanted]
+            next_id = self._store.next_id("pools")
             for pool in wanted.values():
                 record = {
                     "name": pool.name,
@@ -76,16 +92,22 @@ class Inventory:
                     "allocation": pool.allocation,
                     "vault": pool.vault,
                 }
-                self._pools.upsert(record, Query().name == pool.name)
+                found = self._find("pools", "name", pool.name)
+                if found is None:
+                    ops.append(("pools", next_id, record))
+                    next_id += 1
+                elif found[1] != record:
+                    ops.append(("pools", found[0], record))
+            self._write(ops)
 
     def pools(self) -> list[dict[str, Any]]:
         with self._lock:
-            return sorted((dict(p) for p in self._pools.all()), key=lambda p: p["name"])
+            return sorted((copied(p) for p in self._table("pools").values()), key=lambda p: p["name"])
 
     def pool(self, name: str) -> dict[str, Any] | None:
         with self._lock:
-            doc = self._pools.get(Query().name == name)
-            return dict(doc) if doc else None
+            found = self._find("pools", "name", name)
+            return copied(found[1]) if found else None
 
     # ---- tapes
     def register_cartridge(
@@ -93,11 +115,12 @@ class Inventory:
     ) -> dict[str, Any]:
         """Make a cartridge known (blank) if it is not yet; returns its record."""
         with self._lock:
-            doc = self._tapes.get(Query().barcode == barcode)
-            if doc is not None:
+            found = self._find("tapes", "barcode", barcode)
+            if found is not None:
+                doc_id, doc = found
                 if doc.get("write_protected") != write_protected:
-                    self._tapes.update({"write_protected": write_protected}, doc_ids=[doc.doc_id])
-                return self._with_expiry(self._tapes.get(doc_id=doc.doc_id))  # type: ignore[arg-type]
+                    doc = self._put("tapes", doc_id, {**doc, "write_protected": write_protected})
+                return self._with_expiry(doc)
             record = {
                 "barcode": barcode,
                 "label": None,
@@ -112,52 +135,55 @@ class Inventory:
                 "last_written": None,
                 "write_protected": write_protected,
             }
-            self._tapes.insert(record)
-            return self._with_expiry(record)
+            return self._with_expiry(self._put("tapes", self._store.next_id("tapes"), record))
 
     def tapes(self) -> list[dict[str, Any]]:
         with self._lock:
-            pools = {p["name"]: dict(p) for p in self._pools.all()}  # read once, not once per tape
-            return sorted((self._with_expiry(t, pools) for t in self._tapes.all()), key=lambda t: t["barcode"])
+            pools = {p["name"]: p for p in self._table("pools").values()}  # read once, not once per tape
+            tapes = self._table("tapes").values()
+            return sorted((self._with_expiry(t, pools) for t in tapes), key=lambda t: t["barcode"])
 
     def tape(self, barcode: str) -> dict[str, Any] | None:
         with self._lock:
-            doc = self._tapes.get(Query().barcode == barcode)
-            return self._with_expiry(doc) if doc else None
+            found = self._find("tapes", "barcode", barcode)
+            return self._with_expiry(found[1]) if found else None
 
     def tape_by_label(self, label: str) -> dict[str, Any] | None:
         with self._lock:
-            doc = self._tapes.get(Query().label == label)
-            return self._with_expiry(doc) if doc else None
+            found = self._find("tapes", "label", label)
+            return self._with_expiry(found[1]) if found else None
 
     def tape_by_uuid(self, label_uuid: str) -> dict[str, Any] | None:
         with self._lock:
-            doc = self._tapes.get(Query().label_uuid == label_uuid)
-            return self._with_expiry(doc) if doc else None
+            found = self._find("tapes", "label_uuid", label_uuid)
+            return self._with_expiry(found[1]) if found else None
 
     def update_tape(self, barcode: str, **fields: Any) -> dict[str, Any]:
         with self._lock:
             if "status" in fields and fields["status"] not in TAPE_STATUSES:
                 raise InventoryError(f"tape {barcode}: unknown status {fields['status']!r}")
-            ids = self._tapes.update(fields, Query().barcode == barcode)
-            if not ids:
+            found = self._find("tapes", "barcode", barcode)
+            if found is None:
                 raise InventoryError(f"tape {barcode} is not in the inventory")
-            return self._with_expiry(self._tapes.get(doc_id=ids[0]))  # type: ignore[arg-type]
+            return self._with_expiry(self._put("tapes", found[0], {**found[1], **copied(fields)}))
 
     def move_tape(self, barcode: str, location: str) -> None:
         """Record where a cartridge is; any other tape recorded at a drive location is moved off it."""
         with self._lock:
+            found = self._find("tapes", "barcode", barcode)
+            if found is None:
+                raise InventoryError(f"tape {barcode} is not in the inventory")
+            ops: list[Op] = [("tapes", found[0], {**found[1], "location": location})]
             if location.startswith("drive:"):
-                for doc in self._tapes.search(Query().location == location):
-                    if doc["barcode"] != barcode:
-                        self._tapes.update({"location": "shelf"}, doc_ids=[doc.doc_id])
-            self.update_tape(barcode, location=location)
+                ops += [("tapes", i, {**d, "location": "shelf"}) for i, d in self._table("tapes").items()
+                        if d.get("location") == location and d["barcode"] != barcode]
+            self._write(ops)  # both moves or neither
 
     def expires(self, tape: dict[str, Any], pools: dict[str, dict[str, Any]] | None = None) -> date | None:
         """When the tape's retention ends: its last write plus the pool's retention days.
 
         None when nothing is kept on it (blank, or labelled with no set) or the pool keeps forever
-        (see is_protected). The rule lives in rotation/states.py, which can ask about any day."""
+        (see is_protected). The rule lives in engine/retention.py, which can ask about any day."""
         if pools is None:
             pool = self.pool(tape["pool"]) if tape.get("pool") else None
             pools = {pool["name"]: pool} if pool else {}
@@ -176,7 +202,7 @@ class Inventory:
         return True, f"tape {tape['label']} (pool {pool['name']}) is kept until {expiry(tape, pools)}"
 
     def _with_expiry(self, doc: dict[str, Any], pools: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
-        record = dict(doc)
+        record = copied(doc)
         expires = self.expires(record, pools)
         record["expires"] = expires.isoformat() if expires else None
         return record
@@ -184,90 +210,107 @@ class Inventory:
     # ---- drives
     def drive_record(self, name: str) -> dict[str, Any]:
         with self._lock:
-            doc = self._drives.get(Query().name == name)
-            return dict(doc) if doc else {"name": name, "loaded": None}
+            found = self._find("drives", "name", name)
+            return copied(found[1]) if found else {"name": name, "loaded": None}
 
     def set_drive(self, name: str, **fields: Any) -> None:
         with self._lock:
-            self._drives.upsert({"name": name, **fields}, Query().name == name)
+            found = self._find("drives", "name", name)
+            if found is None:
+                self._put("drives", self._store.next_id("drives"), {"name": name, **copied(fields)})
+            elif any(found[1].get(k) != v for k, v in fields.items()):
+                self._put("drives", found[0], {**found[1], "name": name, **copied(fields)})
 
     # ---- backup sets (one tape file each)
     def add_set(self, record: dict[str, Any]) -> int:
         """Store a set record; its id is the returned number."""
         with self._lock:
-            set_id = self._sets.insert(record)
-            self._sets.update({"id": set_id}, doc_ids=[set_id])
+            set_id = self._store.next_id("sets")
+            self._put("sets", set_id, {**copied(record), "id": set_id})
             return set_id
 
     def update_set(self, set_id: int, **fields: Any) -> dict[str, Any]:
         with self._lock:
-            if not self._sets.contains(doc_id=set_id):
+            doc = self._table("sets").get(set_id)
+            if doc is None:
                 raise InventoryError(f"set {set_id} is not in the inventory")
-            self._sets.update(fields, doc_ids=[set_id])
-            return dict(self._sets.get(doc_id=set_id))  # type: ignore[arg-type]
+            return copied(self._put("sets", set_id, {**doc, **copied(fields)}))
 
     def get_set(self, set_id: int) -> dict[str, Any] | None:
         with self._lock:
-            doc = self._sets.get(doc_id=set_id)
-            return dict(doc) if doc else None
+            doc = self._table("sets").get(set_id)
+            return copied(doc) if doc else None
 
-    def sets(self, *, barcode: str | None = None) -> list[dict[str, Any]]:
+    def sets(self, *, barcode: str | None = None, tape: str | None = None) -> list[dict[str, Any]]:
+        """The sets, oldest first; of one tape by `barcode`, or by `tape` (its barcode or its label)."""
         with self._lock:
-            docs = self._sets.search(Query().barcode == barcode) if barcode else self._sets.all()
-            return sorted((dict(d) for d in docs), key=lambda d: d["id"])
+            docs = self._table("sets").values()
+            if tape:
+                docs = [d for d in docs if tape in (d.get("barcode"), d.get("tape"))]
+            elif barcode:
+                docs = [d for d in docs if d.get("barcode") == barcode]
+            return sorted((copied(d) for d in docs), key=lambda d: d["id"])
 
     def mark_sets_overwritten(self, barcode: str) -> int:
         """The tape was relabelled: nothing of its old sets exists any more."""
         with self._lock:
-            return len(self._sets.update({"state": "overwritten"}, Query().barcode == barcode))
+            ops: list[Op] = [("sets", i, {**d, "state": "overwritten"}) for i, d in self._table("sets").items()
+                             if d.get("barcode") == barcode]
+            self._write(ops)
+        if ops and self.on_sets_overwritten is not None:
+            self.on_sets_overwritten(barcode)
+        return len(ops)
 
     # ---- job runs
     def add_run(self, record: dict[str, Any]) -> int:
         with self._lock:
-            run_id = self._runs.insert(record)
-            self._runs.update({"id": run_id}, doc_ids=[run_id])
+            run_id = self._store.next_id("runs")
+            self._put("runs", run_id, {**copied(record), "id": run_id})
             return run_id
 
     def update_run(self, run_id: int, **fields: Any) -> None:
         with self._lock:
-            self._runs.update(fields, doc_ids=[run_id])
+            doc = self._table("runs").get(run_id)
+            if doc is not None:
+                self._put("runs", run_id, {**doc, **copied(fields)})
 
     def runs(self, limit: int | None = None) -> list[dict[str, Any]]:
         with self._lock:
-            docs = sorted((dict(d) for d in self._runs.all()), key=lambda d: d["id"])
-        return docs[-limit:] if limit else docs
+            return self._latest("runs", limit)
 
     # ---- restore, verify and scan runs (their last snapshot, so history survives a restart)
     def save_tape_run(self, snapshot: dict[str, Any]) -> None:
         with self._lock:
-            self._tape_runs.upsert(snapshot, Query().id == snapshot["id"])
+            found = self._find("restore_runs", "id", snapshot["id"])
+            doc_id = found[0] if found else self._store.next_id("restore_runs")
+            self._put("restore_runs", doc_id, copied(snapshot))
 
     def tape_runs(self, limit: int | None = None) -> list[dict[str, Any]]:
         with self._lock:
-            docs = sorted((dict(d) for d in self._tape_runs.all()), key=lambda d: d["id"])
-        return docs[-limit:] if limit else docs
+            return self._latest("restore_runs", limit)
 
     def tape_run(self, run_id: int) -> dict[str, Any] | None:
         with self._lock:
-            doc = self._tape_runs.get(Query().id == run_id)
-            return dict(doc) if doc else None
+            found = self._find("restore_runs", "id", run_id)
+            return copied(found[1]) if found else None
 
     def forget_tape_runs(self, keep: int) -> None:
         """Keep only the last `keep` runs' records."""
         with self._lock:
-            ids = sorted(d.doc_id for d in self._tape_runs.all())
+            ids = sorted(self._table("restore_runs"))
             if len(ids) > keep:
-                self._tape_runs.remove(doc_ids=ids[:-keep])
+                self._write([("restore_runs", i, None) for i in ids[:-keep]])
 
     # ---- the daemon's own small state (the scheduler's last check, the last morning summary...)
     def get_state(self, key: str, default: Any = None) -> Any:
         with self._lock:
-            doc = self._state.get(Query().key == key)
-            return doc["value"] if doc else default
+            found = self._find("state", "key", key)
+            return copied(found[1]["value"]) if found else default
 
     def set_state(self, key: str, value: Any) -> None:
         with self._lock:
-            self._state.upsert({"key": key, "value": value}, Query().key == key)
+            found = self._find("state", "key", key)
+            self._put("state", found[0] if found else self._store.next_id("state"), {"key": key, "value": value})
 
     # ---- audit (the hash-chained log beside the inventory; see audit_log.py)
     def audit(self, action: str, user: str, **details: Any) -> dict[str, Any]:
@@ -282,8 +325,14 @@ class Inventory:
 
     def _migrate_audit_table(self) -> None:
         """Entries of the old TinyDB "audit" table move into the log once, in order; the table is emptied."""
-        table = self._db.table("audit", cache_size=0)
-        docs = [(doc.doc_id, dict(doc)) for doc in table.all()]
+        docs = sorted((doc_id, copied(doc)) for doc_id, doc in self._table("audit").items())
         if docs:
             self.audit_log.migrate(docs)
-            table.truncate()
+            self._write([("audit", doc_id, None) for doc_id, _doc in docs])
+            self._store.compact()  # the old table leaves the file itself at once
+
+    def _latest(self, table: str, limit: int | None) -> list[dict[str, Any]]:
+        """The last `limit` records by id (all without one), oldest first, as copies."""
+        docs = self._table(table)
+        ids = sorted(docs, key=lambda i: docs[i]["id"])
+        return [copied(docs[i]) for i in (ids[-limit:] if limit else ids)]

@@ -26,6 +26,7 @@ from console.engine.restore import find as finder
 from console.engine.restore.catalog import night_of, parse_night
 from console.engine.restore.extract import FileTreeSink, FolderSink, check_folder
 from console.engine.restore.frame_seek import ArchiveMatch, archive_start, start_at
+from console.engine.restore.index_upkeep import drop_overwritten_later
 from console.engine.restore.plan import Plan, RestoreRequest, build_plan, choose_drive
 from console.engine.restore.progress import TapeRun
 from console.engine.restore.reader import ReadOnlyDrive, RunCancelled
@@ -121,6 +122,12 @@ class RestoreManager:
             if self._index is not None:
                 self._index.close()
                 self._index = None
+
+    def drop_overwritten_from_index(self) -> threading.Thread | None:
+        """Start dropping from the file index the archives whose tapes were all overwritten."""
+        if not self.index_path.exists():
+            return None
+        return drop_overwritten_later(self.index_path, self.inventory.sets())
 
     def file_index(self) -> FileIndex:
         with self._lock:

@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from console.engine.daemon.events import EventLog, SystemSampler
+from console.engine.daemon.routes.conditional import conditional_json
 from console.engine.daemon.routes.requests import (
     API_VERSION,
     PREFIX,
@@ -49,18 +50,23 @@ def core_routes(service: TapeService, *, on_stop: Callable[[], None] | None = No
             "drives": list(service.slots),
         })
 
+    def inventory_etag(*parts: object) -> str:
+        """An ETag for an answer made from the inventory alone (and the day: retention ends at midnight)."""
+        inventory = service.inventory
+        return '"' + "-".join(str(p) for p in (inventory.changes, inventory.clock().date(), *parts)) + '"'
+
     async def drives(request: Request) -> Response:
-        return JSONResponse(await run_in_threadpool(service.drives))
+        return await conditional_json(request, service.drives)
 
     async def drive(request: Request) -> Response:
         slot = service.slot(request.path_params["name"])
         return JSONResponse(await run_in_threadpool(slot.describe))
 
     async def tapes(request: Request) -> Response:
-        return JSONResponse(await run_in_threadpool(service.tapes))
+        return await conditional_json(request, service.tapes, etag=inventory_etag("tapes"))
 
     async def pools(request: Request) -> Response:
-        return JSONResponse(await run_in_threadpool(service.pools))
+        return await conditional_json(request, service.pools, etag=inventory_etag("pools"))
 
     async def audit(request: Request) -> Response:
         limit = whole_number(request, "limit")
@@ -108,14 +114,14 @@ def core_routes(service: TapeService, *, on_stop: Callable[[], None] | None = No
         return JSONResponse(result)
 
     async def jobs(request: Request) -> Response:
-        return JSONResponse(await run_in_threadpool(job_rows, service))  # each with its next tape
+        return await conditional_json(request, lambda: job_rows(service))  # each with its next tape
 
     async def run_job(request: Request) -> Response:
         result = await run_in_threadpool(service.jobs.start, request.path_params["name"], user_of(request))
         return JSONResponse(result, status_code=202)
 
     async def runs(request: Request) -> Response:
-        return JSONResponse(await run_in_threadpool(service.jobs.list))
+        return await conditional_json(request, service.jobs.list)
 
     async def run(request: Request) -> Response:
         return JSONResponse(await run_in_threadpool(service.jobs.get, request.path_params["id"]))
@@ -125,7 +131,9 @@ def core_routes(service: TapeService, *, on_stop: Callable[[], None] | None = No
         return JSONResponse(result)
 
     async def sets(request: Request) -> Response:
-        return JSONResponse(await run_in_threadpool(service.sets))
+        tape = request.query_params.get("tape") or None
+        return await conditional_json(request, lambda: service.sets(tape=tape),
+                                      etag=inventory_etag("sets", (tape or "").encode().hex()))
 
     async def set_detail(request: Request) -> Response:
         return JSONResponse(await run_in_threadpool(service.set_detail, request.path_params["id"]))
