@@ -132,6 +132,13 @@ def test_a_change_appends_to_the_journal_and_never_rewrites_the_file(tmp_path: P
     assert data["format"]["1"]["version"] == FORMAT_VERSION and len(data["sets"]) == 1
 
 
+def test_a_change_after_close_is_still_journalled(tmp_path: Path) -> None:
+    inv = Inventory(tmp_path / "inv.json")
+    inv.close()
+    inv.set_state("late", 1)  # a worker thread finishing while the daemon stops
+    assert Inventory(tmp_path / "inv.json").get_state("late") == 1
+
+
 def test_compaction_in_the_background_keeps_every_change(tmp_path: Path) -> None:
     inv = Inventory(tmp_path / "inv.json", compact_bytes=8 * 1024)
     for n in range(200):

@@ -242,10 +242,12 @@ def _serve_locked(config: Config, events: EventLog) -> int:
         return 0
     finally:
         sock.close()
-        with contextlib.suppress(FileNotFoundError):
-            config.daemon.socket.unlink()
-        with contextlib.suppress(FileNotFoundError):
-            pid_file.unlink()
-        if service is not None:
-            service.close()
-        extras.stop()
+        try:
+            if service is not None:  # before the socket goes: "stopped" means the inventory is at rest
+                service.close()
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                config.daemon.socket.unlink()
+            with contextlib.suppress(FileNotFoundError):
+                pid_file.unlink()
+            extras.stop()

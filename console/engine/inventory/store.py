@@ -180,6 +180,8 @@ class InventoryStore:
         if not ops:
             return
         with self._lock:
+            if self._fd < 0:  # a change after close() (a worker thread finishing): still journalled
+                self._fd = os.open(self.journal, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
             seq = self.seq + 1
             line = json.dumps({"n": seq, "ops": ops}, separators=(",", ":"), default=str).encode("utf-8") + b"\n"
             try:
