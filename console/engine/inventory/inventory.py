@@ -7,9 +7,11 @@ change is one fsynced journal append (the whole file is rewritten only by a comp
 
 from __future__ import annotations
 
+import heapq
 import threading
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -333,6 +335,7 @@ class Inventory:
 
     def _latest(self, table: str, limit: int | None) -> list[dict[str, Any]]:
         """The last `limit` records by id (all without one), oldest first, as copies."""
-        docs = self._table(table)
-        ids = sorted(docs, key=lambda i: docs[i]["id"])
-        return [copied(docs[i]) for i in (ids[-limit:] if limit else ids)]
+        docs = self._table(table).values()
+        by_id = itemgetter("id")
+        latest = sorted(heapq.nlargest(limit, docs, key=by_id) if limit else docs, key=by_id)
+        return [copied(d) for d in latest]

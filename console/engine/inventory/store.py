@@ -50,9 +50,9 @@ def journal_path(inventory_path: Path) -> Path:
 def copied(value: Any) -> Any:
     """A deep copy of JSON data (dicts, lists and scalars), much faster than copy.deepcopy."""
     if isinstance(value, dict):
-        return {k: copied(v) for k, v in value.items()}
+        return {k: copied(v) if isinstance(v, dict | list) else v for k, v in value.items()}
     if isinstance(value, list):
-        return [copied(v) for v in value]
+        return [copied(v) if isinstance(v, dict | list) else v for v in value]
     return value
 
 
