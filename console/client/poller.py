@@ -18,6 +18,7 @@ from typing import Any
 
 from console.client.daemon_client import DaemonError, DaemonUnavailable
 from console.client.daemon_link import DaemonLink
+from console.wire.runs import JobRun
 from console.wire.states import ACTIVE
 
 BUSY_SECONDS = 1.0  # a drive moves tape: live figures every second
@@ -34,7 +35,7 @@ class Snapshot:
     """The daemon as last seen. `error` says why it is stale when the daemon stopped answering."""
 
     drives: list[Json] = field(default_factory=list)
-    runs: list[Json] = field(default_factory=list)
+    runs: list[JobRun] = field(default_factory=list)
     jobs: list[Json] = field(default_factory=list)
     tapes: list[Json] = field(default_factory=list)
     pools: list[Json] = field(default_factory=list)
@@ -58,12 +59,12 @@ class Snapshot:
             return None
         return next((t for t in self.tapes if t["barcode"] == barcode), None)
 
-    def active_run(self, drive: str) -> Json | None:
+    def active_run(self, drive: str) -> JobRun | None:
         """The run the drive is busy with: running, else waiting for a tape, else the first queued."""
         runs = [r for r in self.runs if r.get("drive") == drive and r.get("state") in ACTIVE]
         return min(runs, key=lambda r: (ACTIVE.index(r["state"]), r["id"]), default=None)
 
-    def active_runs(self) -> list[Json]:
+    def active_runs(self) -> list[JobRun]:
         return [r for r in self.runs if r.get("state") in ACTIVE]
 
     def pool(self, name: str | None) -> Json | None:

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from console.engine.inventory.file_index import FileIndex, FileIndexError, IndexedFile, storable_path
+from console.engine.tapeformat.file_listing import listing_tsv_gz
 
 PATHS = [
     "mail/alice/Maildir/cur/1700000000.M1P2.mail,S=100:2,S",
@@ -133,12 +134,12 @@ def test_undecodable_names_are_stored_readably(tmp_path: Path) -> None:
 
 
 def test_listing_for_the_tape(index: FileIndex) -> None:
-    lines = gzip.decompress(index.listing_tsv_gz("tuesday")).decode().splitlines()
+    lines = gzip.decompress(listing_tsv_gz(index.files("tuesday"))).decode().splitlines()
     assert lines[0] == "offset\tdata_offset\tsize\tmtime\tpath"
     assert lines[1].split("\t") == ["0", "512", "100", "1700000000.500000000", PATHS[0]]
     assert len(lines) == 5
     fill(index, "odd", ["share/tab\there", "share/new\nline"])
-    odd = gzip.decompress(index.listing_tsv_gz("odd")).decode().splitlines()
+    odd = gzip.decompress(listing_tsv_gz(index.files("odd"))).decode().splitlines()
     assert [line.split("\t")[-1] for line in odd[1:]] == ["share/tab\\there", "share/new\\nline"]
 
 

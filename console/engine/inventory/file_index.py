@@ -27,7 +27,6 @@ Glob patterns follow SQLite GLOB: `*` (also across `/`), `?`, `[a-z]`, `[^...]`,
 from __future__ import annotations
 
 import contextlib
-import gzip
 import logging
 import os
 import queue
@@ -96,7 +95,6 @@ END;
 _RESULT_COLUMNS = "s.set_id, p.path, e.size, e.mtime, e.offset, e.data_offset"
 _TRIGRAM_HIGH = "(SELECT value FROM meta WHERE key = 'trigram_high')"
 TRIGRAM_BATCH = 50_000
-_TSV_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n"})
 
 
 class FileIndexError(Exception):
@@ -393,17 +391,6 @@ class FileIndex:
             if high is None:
                 break
         return done
-
-    def listing_tsv_gz(self, set_id: str) -> bytes:
-        """The set's index as gzipped TSV (offset, data_offset, size, mtime, path; backslash, tab and
-        newline in paths escaped as \\\\, \\t, \\n), for writing onto the tape next to the data so the tape
-        alone tells what it holds."""
-        lines = ["offset\tdata_offset\tsize\tmtime\tpath\n"]
-        lines += [
-            f"{f.offset}\t{f.data_offset}\t{f.size}\t{f.mtime:.9f}\t{f.path.translate(_TSV_ESCAPES)}\n"
-            for f in self.files(set_id)
-        ]
-        return gzip.compress("".join(lines).encode("utf-8"), compresslevel=6, mtime=0)
 
 
 def build_trigrams_later(db_path: Path) -> threading.Thread:

@@ -29,6 +29,7 @@ from console.engine.tape_handling import tape_ops
 from console.engine.tape_handling.drive_handle import DriveHandle, LoadedTape
 from console.engine.tape_handling.tape_moves import eject_and_record, load_and_record
 from console.engine.tapeformat.label import TapeLabel
+from console.wire.runs import JobRun
 
 log = logging.getLogger("tapeconsole.jobs")
 
@@ -64,8 +65,8 @@ class BackupRun:
     drive_record: DriveRecord | None = None  # how the drive did, once the run is over
     cpu_shared_with: list[int] = field(default_factory=list)  # runs at the same time: cpu_seconds covers them too
 
-    def snapshot(self) -> dict[str, Any]:
-        """A JSON view, safe to build from any thread."""
+    def snapshot(self) -> JobRun:
+        """A JSON view (console/wire/runs.py says what each key means), safe to build from any thread."""
         writer, buffer = self.writer, self.buffer
         in_set = writer.bytes_written if writer is not None else 0
         done = self.bytes_done + in_set
