@@ -18,7 +18,7 @@ from console.engine.tapeformat.vhd import VhdError, VhdInfo, check_vhd_size, max
 GiB = 1024**3
 JOB = JobConfig(name="nightly-vdi", source="xo", drive="lto5", pool="vdi-daily", eject_when_done=True,
                 part_bytes=1 << 30, schedule=None, vms=("*",), vdi_format="vhd", remote_path=None, paths=(),
-                compression_level=6, compression_threads=0)
+                compression="none", compression_level=0, compression_threads=0, frame_bytes=64 << 20)
 
 
 class Counting(http.server.BaseHTTPRequestHandler):
