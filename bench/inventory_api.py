@@ -4,10 +4,11 @@
 
 Builds an inventory of N nights x M members (bench/inventory_history.py), times one write (a set closed:
 its state and member list, one journal append and fsync) in-process, then starts a real daemon on it and
-times GET /v1/tapes, /v1/jobs and /v1/sets?tape= (full answers, no If-None-Match) and the same with
-the ETag (304), and GET /v1/restore-catalog (the one request that opens the restore screen). Last, the
-daemon's CPU (from /proc, user + system) over three windows of S seconds: alone, with a console's Poller polling at its busy pace (every second; tapes and jobs every fifth tick), and the
-same Poller with its conditional requests turned off.
+times GET /v1/tapes, /v1/jobs and /v1/sets?tape= (full answers, no If-None-Match) and the same with the
+ETag (304), and GET /v1/restore-catalog (the one request that opens the restore screen). Last, the daemon's
+CPU (from /proc, user + system) over three windows of S seconds: alone, with a console's Poller polling at
+its busy pace (every second; tapes and jobs every fifth tick), and the same Poller with its conditional
+requests turned off.
 """
 
 from __future__ import annotations
