@@ -14,10 +14,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from console.engine.daemon.routes.requests import PREFIX, answering_errors
+from console.engine.daemon.routes.requests import PREFIX, answering_errors, whole_number
 from console.engine.daemon.routes.rotation import job_rows
 from console.engine.daemon.service import TapeService
-from console.engine.refusals import BadRequest
 from console.wire.restore_catalog import DETAIL_LIMIT, RestoreCatalog, detailed
 
 
@@ -30,9 +29,8 @@ def restore_catalog(service: TapeService, limit: int = DETAIL_LIMIT) -> dict[str
 def restore_catalog_routes(service: TapeService) -> list[Route]:
 
     async def catalog(request: Request) -> Response:
-        limit = request.query_params.get("limit", str(DETAIL_LIMIT))
-        if not limit.isdigit():
-            raise BadRequest("limit must be a whole number")
-        return JSONResponse(await run_in_threadpool(restore_catalog, service, int(limit)))
+        limit = whole_number(request, "limit", DETAIL_LIMIT)
+        assert limit is not None
+        return JSONResponse(await run_in_threadpool(restore_catalog, service, limit))
 
     return [Route(f"{PREFIX}/restore-catalog", answering_errors(catalog))]
