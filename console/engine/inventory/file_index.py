@@ -324,7 +324,9 @@ class FileIndex:
         then each is looked up in the set, or in every set, by the rows' key (set, path)."""
         candidates, args = self._candidates(pattern, ignore_case)
         if set_id is not None:
-            sql = (f"SELECT {_RESULT_COLUMNS} FROM sets s CROSS JOIN {candidates} "
+            # the matching paths stream as the outer loop (with the set first, SQLite would materialise all of
+            # them before the LIMIT: 0.9 s for '*.eml' over a million files instead of milliseconds)
+            sql = (f"SELECT {_RESULT_COLUMNS} FROM {candidates} CROSS JOIN sets s "
                    "CROSS JOIN entries e ON e.set_key = s.key AND e.path_id = p.id WHERE s.set_id = ?")
             args = [*args, set_id]
         else:
