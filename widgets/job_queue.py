@@ -18,8 +18,9 @@ from console.wire.states import ACTIVE
 
 Json = dict[str, Any]
 COLUMNS = ("run", "job", "drive", "state", "progress", "rate", "ETA", "tape", "when", "note")
-STATE_STYLE = {"running": "bold green", "waiting-for-tape": "bold yellow", "queued": "cyan", "scheduled": "dim",
-               "idle": "dim", "done": "", "failed": "bold red", "cancelled": "yellow", "interrupted": "yellow"}
+STATE_STYLE = {"running": "bold green", "waiting-for-tape": "bold yellow", "cancelling": "bold yellow",
+               "queued": "cyan", "scheduled": "dim", "idle": "dim",
+               "done": "", "failed": "bold red", "cancelled": "yellow", "interrupted": "yellow"}
 STATE_WORDS = {"waiting-for-tape": "waiting for tape"}
 HISTORY = 30
 
@@ -39,8 +40,12 @@ def _texts(*cells: str) -> tuple[Text, ...]:
 
 def run_cells(run: Json) -> tuple[Text, ...]:
     state = run.get("state", "?")
+    if run.get("cancelling") and state in ACTIVE:  # asked for: it stops at the next record
+        state = "cancelling"
     running = state == "running"
     note = run.get("error") or run.get("waiting") or ""
+    if state == "cancelling" and not note:
+        note = "stopped taking data: the drive writes out what it holds, then the filemark"
     if not note and running and run.get("member"):
         note = units.short_name(run["member"])
     cells = _texts(

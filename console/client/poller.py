@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from console.client.daemon_client import DaemonError, DaemonUnavailable
@@ -66,6 +66,11 @@ class Snapshot:
 
     def active_runs(self) -> list[JobRun]:
         return [r for r in self.runs if r.get("state") in ACTIVE]
+
+    def with_run(self, run: Json) -> Snapshot:
+        """This snapshot with one run as the daemon just answered it (shown at once, before the next poll)."""
+        runs = [run if r.get("id") == run.get("id") else r for r in self.runs]
+        return replace(self, runs=runs)
 
     def pool(self, name: str | None) -> Json | None:
         return next((p for p in self.pools if p["name"] == name), None)

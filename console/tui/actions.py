@@ -15,7 +15,7 @@ from textual.app import App
 
 from console.client.daemon_client import DaemonError, DaemonUnavailable
 from console.client.poller import Snapshot
-from console.tui.messages import ActionFinished
+from console.tui.messages import ActionFinished, DaemonUpdate
 from console.tui.screens.label_form import LabelForm
 from console.wire.states import ACTIVE
 from widgets.confirm import ConfirmScreen
@@ -143,7 +143,9 @@ class Operator:
             return
         done = await self.call(f"cancel run {run['id']}", self.host.link.post(f"/runs/{run['id']}/cancel"))
         if done is not None:
-            self.tell("cancel", f"{run['job']}: cancel requested for run {run['id']} (tape {tape})")
+            self.app.post_message(DaemonUpdate(self.snapshot.with_run(done)))  # `cancelling` at once
+            self.tell("cancel", f"{run['job']}: cancelling run {run['id']} (tape {tape}): it stops at the next "
+                                "record")
 
     async def demo(self) -> None:
         """Start the first job of each drive (on the embedded default: both nightly jobs), so both drives

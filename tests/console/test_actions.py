@@ -174,8 +174,15 @@ async def test_cancel_asks_naming_the_tape_and_cancels(site: Site) -> None:
         await pilot.press("c")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("y")
-        # the daemon stops the run at the next block; the drive then empties its buffer at 3 MB/s: no waiting here
-        await until(pilot, lambda: ("cancel", "slow-vdi") in [(e["action"], e.get("job"))
-                                                              for e in site.get("/audit?limit=20")], what="the cancel")
-        await until(pilot, lambda: any(f"cancel requested for run {run['id']} (tape {tape})" in n
-                                       for n in notices(app)))
+        queue = app.screen.query_one("#jobs")
+        # the queue says `cancelling` as soon as the daemon took the request, then the run ends at the next record
+        await until(pilot, lambda: str(queue.get_cell(f"run:{run['id']}", "state")) == "cancelling",
+                    timeout=3, what="cancelling in the queue")
+        assert ("cancel", "slow-vdi") in [(e["action"], e.get("job")) for e in site.get("/audit?limit=20")]
+        await until(pilot, lambda: any(f"cancelling run {run['id']} (tape {tape})" in n for n in notices(app)))
+        # the job stops at the next record: nothing more goes into its buffer (the drive then writes out its own
+        # 128 MiB at this site's 3 MB/s before the filemark: the run reads cancelled after that, not waited for here)
+        taken = site.run(run["id"])["buffer"]["bytes_in"]
+        await pilot.pause(1.0)
+        assert site.run(run["id"])["buffer"]["bytes_in"] == taken
+        assert "the drive writes out" in str(queue.get_cell(f"run:{run['id']}", "note"))

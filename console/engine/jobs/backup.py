@@ -106,7 +106,16 @@ class BackupRun:
             "stream_risk": self.stream_risk,
             **(self.drive_record.to_json() if self.drive_record is not None and self.ended is not None else {}),
             "cpu_shared_with": list(self.cpu_shared_with),
+            "cancelling": self.cancel.is_set() and self.state in ("queued", "waiting-for-tape", "running"),
         }
+
+    def request_cancel(self, why: str = "cancelled by the operator") -> None:
+        """Stop at the next record: what the buffer holds and the rest of the member are not written (the
+        set ends there, cut short, and is recorded as cancelled; the sets before it stay whole)."""
+        self.cancel.set()
+        buffer = self.buffer
+        if buffer is not None:
+            buffer.cancel(why)
 
 
 def _iso_or_none(moment: float | None) -> str | None:

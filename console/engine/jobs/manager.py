@@ -237,7 +237,7 @@ class JobManager:
         run = self._runs.get(run_id)
         if run is None or run.state not in ACTIVE:
             raise Refused(f"job run {run_id} is not queued, waiting or running")
-        run.cancel.set()
+        run.request_cancel(f"cancelled by {user}")
         with self._cond:
             queue = self._queues[run.job.drive]
             if run in queue:

@@ -68,12 +68,21 @@ class DriveWriter(threading.Thread):
                 self.bytes_written += len(record)
             self._write_filemark()
         except BufferCancelled:
-            pass
+            # cancelled by the operator (the drive's own failure is the branch below): the set ends after the
+            # record just written, closed by its filemark so the next set is a tape file of its own
+            if self.buffer.cancelled and self.error is None:
+                self._close_cut_set()
         except BaseException as exc:  # reported to the producer, which fails the set
             self.error = exc
             self.buffer.cancel(f"drive {self.drive.name}: {exc}")
         finally:
             self.ended_at = self.clock()
+
+    def _close_cut_set(self) -> None:
+        try:
+            self._write_filemark()
+        except Exception as exc:  # noqa: BLE001 - reported to the producer, which fails the set
+            self.error = exc
 
     def _write_filemark(self) -> None:
         try:

@@ -18,6 +18,7 @@ from console.engine.drives.base import Drive, DriveError, NotSupported
 from console.engine.pipeline.buffer import BufferCancelled, TapeBuffer
 from console.engine.pipeline.drive_writer import DriveWriter, PhysicalEndOfTape
 from console.engine.pipeline.parts import MemberCursor, Part
+from console.engine.tapeformat.tar_headers import TarSetError
 from console.engine.tapeformat.tar_writer import TarSetWriter
 
 MANIFEST_RESERVE = 4 * 1024 * 1024  # room kept for MANIFEST.json, the end-of-archive and the filemark
@@ -153,7 +154,10 @@ def write_set(
                 break
             members.append(entry)
     except BufferCancelled:
-        pass  # the drive writer failed: its error is reported below
+        if cancel.is_set() and writer.error is None:  # the operator cancelled: the buffer was emptied
+            error = SetCancelled(f"{buffer.cancelled or 'cancelled by the operator'}: the set ends where the "
+                                 "drive stopped and has no manifest; the members recorded before it restore")
+            cursor.abandon()
     except Exception as exc:  # a source failing between members (listing, a stream that ran long, ...)
         error = exc
         cursor.abandon()
@@ -169,16 +173,16 @@ def write_set(
     else:
         message = None
     manifest = None
-    if writer.error is None:
+    if writer.error is None and buffer.cancelled is None:
         try:
             parts = [{k: v for k, v in m.items() if k not in ("sha256", "offset", "header_offset", "size")}
                      for m in members]
             manifest = tar.finish({**manifest_fields, "state": state, "error": message,
                                    "continues_on_next_tape": state == "incomplete", "parts": parts})
             buffer.close()
-        except BufferCancelled:
+        except (BufferCancelled, TarSetError):  # cancelled by the operator meanwhile: no manifest
             pass
-    else:
+    elif writer.error is not None:
         buffer.cancel(message or "drive failed")
     writer.join()
     if writer.error is not None and state != "failed":
