@@ -6,6 +6,7 @@ protocol and through messages (console.tui.messages), as Harlequin's and Posting
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, Protocol, cast
 
 from textual.app import App
@@ -28,6 +29,8 @@ class ConsoleHost(Protocol):
     def demo_possible(self) -> bool: ...
 
     def poller_soon(self) -> None: ...
+
+    def today(self) -> date: ...
 
     def focused_drive(self) -> str | None: ...
 

@@ -9,6 +9,7 @@ an ActionFinished message: the daemon's one-line reason when it refused, never a
 from __future__ import annotations
 
 from collections.abc import Awaitable
+from datetime import date
 from typing import Any, TypeVar
 
 from textual.app import App
@@ -44,6 +45,25 @@ def describe_tape(tape: Json) -> str:
         parts.append("write-protected")
     parts.append(tape.get("location") or "?")
     return " · ".join(parts)
+
+
+def label_refusal(tape: Json | None, pool: Json | None, today: date) -> str | None:
+    """Why the daemon would refuse to label this tape (the retention rule of console/engine/retention.py and
+    the write-protect tab), or None."""
+    if tape is None:
+        return None
+    name = f"tape {tape['barcode']}" + (f" ({tape['label']})" if tape.get("label") else "")
+    if tape.get("write_protected"):
+        return f"{name} is write-protected: slide its tab back first"
+    if not tape.get("last_written"):
+        return None
+    if pool is None or pool.get("retention_days") is None:
+        keeper = f"pool {tape.get('pool')}" if pool is not None else "a pool no longer configured"
+        return f"{name} is in {keeper}, which keeps its backups forever: it cannot be relabelled"
+    expires = tape.get("expires")
+    if expires and today < date.fromisoformat(expires):
+        return f"{name} holds backups kept until {expires}: it can be relabelled from that day on"
+    return None
 
 
 def generation_number(generation: str | None) -> int:
@@ -232,6 +252,10 @@ class Operator:
             self.tell("label", f"label: drive {name} holds no tape: load one first", ok=False)
             return
         tape = self.snapshot.tape(current["loaded"])
+        refusal = label_refusal(tape, self.snapshot.pool((tape or {}).get("pool")), self.host.today())
+        if refusal:  # before any question: the daemon would refuse it after them
+            self.tell("label", f"label: {refusal}", ok=False)
+            return
         record = await self.app.push_screen_wait(LabelForm(current, tape, self.snapshot.pools))
         if record:
             self.tell("label", f"{name}: tape {record['barcode']} labelled {record['label']} in pool {record['pool']}")

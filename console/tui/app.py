@@ -138,6 +138,35 @@ class TapeConsoleApp(App[int]):
         drives = self.snapshot.drives
         return bool(drives) and all(d.get("kind") == "virtual" for d in drives) and bool(self.snapshot.jobs)
 
+    def demo_refusal(self) -> str | None:
+        """Why `d` cannot start the demo now, in one line, or None when it can."""
+        snapshot = self.snapshot
+        if not snapshot.tick:
+            return "the console has not heard from the daemon yet"
+        if not snapshot.jobs:
+            return "no job is configured (jobs in config.toml)"
+        if not all(d.get("kind") == "virtual" for d in snapshot.drives):
+            return "this site has real drives: the demo runs on virtual drives only (b runs a job)"
+        running = snapshot.active_runs()
+        if running:
+            what = ", ".join(f"run {r['id']} ({r['job']}) on {r['drive']}" for r in running)
+            return f"a job is under way ({what}): wait for it or cancel it (c)"
+        loaded = [d for d in snapshot.drives if d.get("loaded")]
+        if loaded:
+            which = "both drives hold tapes" if len(loaded) == len(snapshot.drives) > 1 else (
+                "drive " + ", ".join(d["name"] for d in loaded) + " holds a tape")
+            tapes = ", ".join(f"{d['name']}: {d.get('label') or d['loaded']}" for d in loaded)
+            return f"{which} ({tapes}): eject first (e); the demo loads and labels blank tapes itself"
+        if snapshot.busy:
+            return "a drive is busy: wait until both are idle"
+        return None
+
+    def action_demo_why(self) -> None:
+        """`d` when the demo cannot start: say why (the footer hides the key then)."""
+        why = self.demo_refusal()
+        if why is not None:
+            self.post_message(ActionFinished("demo", f"demo: {why}", ok=False))
+
     def today(self) -> date:
         return self.fixed_today or date.today()
 

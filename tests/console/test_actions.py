@@ -95,6 +95,24 @@ async def test_a_refusal_is_a_readable_notice_not_a_traceback(site: Site) -> Non
         site.post("/drives/lto4/eject")
 
 
+async def test_demo_key_says_why_it_cannot_start_on_the_dashboard_and_the_plan(site: Site) -> None:
+    site.post("/drives/lto4/load", {"barcode": "TST101L4"})
+    site.post("/drives/lto5/load", {"barcode": "TST001L5"})
+    async with console(site) as pilot:
+        app = pilot.app
+        await until(pilot, lambda: all(d.get("loaded") for d in app.snapshot.drives), what="the poll")
+        await pilot.press("d")
+        await until(pilot, lambda: any("demo: both drives hold tapes (lto4: TST101L4, lto5: TST001L5)" in n
+                                       for n in notices(app)), what="why, on the dashboard")
+        await pilot.press("p")
+        await pilot.pause(0.2)
+        await pilot.press("d")
+        await until(pilot, lambda: sum("demo: both drives hold tapes" in n for n in notices(app)) == 2,
+                    what="why, on the plan screen")
+    site.post("/drives/lto4/eject")
+    site.post("/drives/lto5/eject")
+
+
 async def test_load_label_with_refusals_then_eject(site: Site) -> None:
     async with console(site) as pilot:
         app = pilot.app
@@ -156,6 +174,20 @@ async def test_run_a_job_now_and_watch_it_in_the_queue(site: Site) -> None:
         await until(pilot, lambda: f"run:{run_id}" in [str(k.value) for k in queue.rows]
                     and str(queue.get_cell(f"run:{run_id}", "state")) == "done", what="the queue row")
         assert site.run(run_id)["tapes"], "the job loaded and labelled a tape itself"
+
+
+async def test_labelling_an_unexpired_tape_is_refused_before_any_question(site: Site) -> None:
+    written = next(t for t in site.get("/tapes") if t.get("last_written") and t.get("expires"))  # the run above
+    site.post("/drives/lto5/load", {"barcode": written["barcode"]})
+    async with console(site) as pilot:
+        app = pilot.app
+        await until(pilot, lambda: (app.snapshot.drive("lto5") or {}).get("label"), what="the poll")
+        await pilot.press("L")
+        await until(pilot, lambda: any(f"kept until {written['expires']}" in n for n in notices(app)),
+                    what="the refusal")
+        await pilot.pause(0.3)
+        assert not isinstance(app.screen, (LabelForm, ConfirmScreen))  # no form, no old label to type back
+    site.post("/drives/lto5/eject")
 
 
 async def test_cancel_asks_naming_the_tape_and_cancels(site: Site) -> None:

@@ -34,6 +34,7 @@ class DashboardScreen(Screen[None]):
     AUTO_FOCUS = "#jobs"
     BINDINGS = [
         Binding("d", "app.demo", "demo: start both jobs"),
+        Binding("d", "app.demo_why", show=False),  # when the demo cannot start: why
         Binding("b", "app.run_job", "run"),
         Binding("l", "app.load", "load"),
         Binding("e", "app.eject", "eject"),

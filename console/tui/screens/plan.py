@@ -92,6 +92,8 @@ class PlanScreen(Screen[None]):
     BINDINGS = [
         Binding("escape,q", "leave", "close"),
         Binding("r", "fresh", "work it out again"),
+        Binding("d", "app.demo", "demo", show=False),  # as on the dashboard
+        Binding("d", "app.demo_why", show=False),
     ]
 
     def __init__(self) -> None:
