@@ -9,13 +9,13 @@ an ActionFinished message: the daemon's one-line reason when it refused, never a
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from datetime import date
 from typing import Any, TypeVar
 
 from textual.app import App
 
 from console.client.daemon_client import DaemonError, DaemonUnavailable
 from console.client.poller import Snapshot
+from console.client.tape_rules import label_refusal, offsite_refusal, tape_name, writable_by
 from console.tui.messages import ActionFinished, DaemonUpdate
 from console.tui.screens.label_form import LabelForm
 from console.wire.states import ACTIVE
@@ -45,25 +45,6 @@ def describe_tape(tape: Json) -> str:
         parts.append("write-protected")
     parts.append(tape.get("location") or "?")
     return " · ".join(parts)
-
-
-def label_refusal(tape: Json | None, pool: Json | None, today: date) -> str | None:
-    """Why the daemon would refuse to label this tape (the retention rule of console/engine/retention.py and
-    the write-protect tab), or None."""
-    if tape is None:
-        return None
-    name = f"tape {tape['barcode']}" + (f" ({tape['label']})" if tape.get("label") else "")
-    if tape.get("write_protected"):
-        return f"{name} is write-protected: slide its tab back first"
-    if not tape.get("last_written"):
-        return None
-    if pool is None or pool.get("retention_days") is None:
-        keeper = f"pool {tape.get('pool')}" if pool is not None else "a pool no longer configured"
-        return f"{name} is in {keeper}, which keeps its backups forever: it cannot be relabelled"
-    expires = tape.get("expires")
-    if expires and today < date.fromisoformat(expires):
-        return f"{name} holds backups kept until {expires}: it can be relabelled from that day on"
-    return None
 
 
 def generation_number(generation: str | None) -> int:
@@ -211,9 +192,9 @@ class Operator:
             self.tell("rewind", f"{name}: rewound")
 
     def shelf_choices(self, drive: Json | None) -> list[tuple[str, str]]:
-        """Tapes on the shelf, those the drive writes first (its generation, then one back)."""
+        """Tapes on the shelf the drive can write (its generation, then one back)."""
         gen = generation_number((drive or {}).get("generation"))
-        shelf = [t for t in self.snapshot.tapes if t.get("location") == "shelf"]
+        shelf = [t for t in self.snapshot.tapes if t.get("location") == "shelf" and writable_by(drive or {}, t)]
         shelf.sort(key=lambda t: (abs(gen - generation_number(t.get("generation"))) if gen else 0, t["barcode"]))
         return [(t["barcode"], describe_tape(t)) for t in shelf]
 
@@ -224,10 +205,11 @@ class Operator:
             return
         if barcode is None:
             selected = self.host.selected_tape()
-            chosen = selected["barcode"] if selected and selected.get("location") == "shelf" else None
             choices = self.shelf_choices(self.snapshot.drive(name))
+            chosen = selected["barcode"] if selected and selected["barcode"] in dict(choices) else None
             if not choices:
-                self.tell("load", "load: no tape is on the shelf", ok=False)
+                gen = (self.snapshot.drive(name) or {}).get("generation") or "?"
+                self.tell("load", f"load: no tape on the shelf that {name} ({gen}) can write", ok=False)
                 return
             barcode = await self.pick(f"Load which tape into {name}?", choices, chosen=chosen)
             if barcode is None:
@@ -262,29 +244,47 @@ class Operator:
 
     # ---- tapes
     async def move(self, where: str, barcode: str | None = None) -> None:
-        """Record a tape going offsite (to its pool's vault) or coming back to the shelf."""
+        """Record a tape going offsite (to its pool's vault; asks first) or coming back to the shelf."""
         offsite = where == "offsite"
         if offsite:
-            candidates = [t for t in self.snapshot.tapes if t.get("location") == "shelf"]
+            on_shelf = [t for t in self.snapshot.tapes if t.get("location") == "shelf"]
+            candidates = [t for t in on_shelf if offsite_refusal(t) is None]
         else:
+            on_shelf = []
             candidates = [t for t in self.snapshot.tapes if (t.get("location") or "").startswith("offsite")]
         if barcode is None:
             selected = self.host.selected_tape()
             if selected is not None and selected in candidates:
                 barcode = selected["barcode"]
+            elif offsite and selected is not None and selected in on_shelf:
+                self.tell(where, f"offsite: {offsite_refusal(selected)}", ok=False)
+                return
             elif not candidates:
-                self.tell(where, f"{where}: no tape " + ("on the shelf" if offsite else "is offsite"), ok=False)
+                self.tell(where, f"{where}: no tape " + ("on the shelf holds backups to keep offsite" if offsite
+                                                        else "is offsite"), ok=False)
                 return
             else:
                 title = "Which tape goes offsite?" if offsite else "Which tape is back on the shelf?"
                 barcode = await self.pick(title, [(t["barcode"], describe_tape(t)) for t in candidates])
                 if barcode is None:
                     return
-        tape = await self.call(f"{where} {barcode}", self.host.link.post(
+        tape = self.snapshot.tape(barcode)
+        if offsite and tape is not None:
+            refusal = offsite_refusal(tape) if tape.get("location") == "shelf" else None
+            if refusal:
+                self.tell(where, f"offsite: {refusal}", ok=False)
+                return
+            pool = self.snapshot.pool(tape.get("pool"))
+            vault = (pool or {}).get("vault") or "the vault"
+            body = (f"Record that {tape_name(tape)} leaves the site for {vault}?\n"
+                    f"{describe_tape(tape)}\nNo job writes to it, and a restore asks for it back, until it is "
+                    "marked back onsite (n).")
+            if not await self.confirm(f"Move {tape_name(tape)} offsite?", body, yes="It goes offsite"):
+                return
+        moved = await self.call(f"{where} {barcode}", self.host.link.post(
             f"/tapes/{barcode}/location", {"location": "offsite" if offsite else "shelf"}))
-        if tape is not None:
-            name = tape.get("label") or "unlabelled"
-            self.tell(where, f"tape {tape['barcode']} ({name}) is now at {tape['location']}")
+        if moved is not None:
+            self.tell(where, f"{tape_name(moved)} is now at {moved['location']}")
 
     async def verify(self, barcode: str | None = None) -> None:
         """Read a tape's sets back and check every member's sha256 (the daemon runs it on a free drive)."""

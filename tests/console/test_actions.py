@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from textual.widgets import Button, Input, OptionList, Select, Static
 
+from console.tui.screens.commands import ConsoleCommands
 from console.tui.screens.label_form import LabelForm
 from tests.console.conftest import Site, console, notices, until
 from widgets.confirm import ConfirmScreen
@@ -57,27 +58,62 @@ async def test_offsite_and_back_from_the_tape_table(site: Site) -> None:
         table = app.screen.query_one(TapeTable)
         table.focus()
         table.move_cursor(row=table.get_row_index("TST102L4"))
+        await pilot.press("o")  # a blank tape holds nothing to keep offsite
+        await until(pilot, lambda: any("offsite: tape TST102L4 is blank" in n for n in notices(app)))
+        assert not isinstance(app.screen, ConfirmScreen) and site.tape("TST102L4")["location"] == "shelf"
+    site.post("/drives/lto4/load", {"barcode": "TST102L4"})
+    site.post("/drives/lto4/label", {"label": "TST102L4", "pool": "files-daily"})
+    site.post("/drives/lto4/eject")
+    async with console(site) as pilot:
+        app = pilot.app
+        table = app.screen.query_one(TapeTable)
+        table.focus()
+        table.move_cursor(row=table.get_row_index("TST102L4"))
+        await pilot.press("o")  # labelled now: it asks first, naming the tape and the vault
+        confirm = await until(pilot, lambda: app.screen if isinstance(app.screen, ConfirmScreen) else None)
+        assert "TST102L4" in confirm.title_text and "offsite-vault" in confirm.body
+        await pilot.press("n")
+        await pilot.pause(0.3)
+        assert site.tape("TST102L4")["location"] == "shelf"
         await pilot.press("o")
-        await until(pilot, lambda: site.tape("TST102L4")["location"] == "offsite:vault", what="offsite")
-        await until(pilot, lambda: str(table.get_cell("TST102L4", "location")) == "offsite:vault",
-                    what="the table row")  # a blank tape is in no pool: the daemon's default vault
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await until(pilot, lambda: site.tape("TST102L4")["location"] == "offsite:offsite-vault", what="offsite")
+        await until(pilot, lambda: str(table.get_cell("TST102L4", "location")) == "offsite:offsite-vault",
+                    what="the table row")
         await pilot.press("n")
         await until(pilot, lambda: site.tape("TST102L4")["location"] == "shelf", what="back onsite")
         moves = [e for e in site.get("/audit?limit=20") if e["action"] == "move" and e["barcode"] == "TST102L4"]
-        assert [m["location"] for m in moves] == ["offsite:vault", "shelf"]
+        assert [m["location"] for m in moves] == ["offsite:offsite-vault", "shelf"]
 
 
-async def test_the_palette_names_the_target(site: Site) -> None:
+async def test_the_palette_names_the_target_and_offers_only_what_can_work(site: Site) -> None:
     async with console(site) as pilot:
+        offered = [title for title, _, _ in ConsoleCommands(pilot.app.screen).commands()]
+        assert "Mark TST001L5 offsite" in offered  # labelled
+        assert not [t for t in offered if "offsite" in t and ("TST103L4" in t or "WPR001L5" in t)]  # blank
         await pilot.press("ctrl+p")
         await pilot.pause()
-        await pilot.press(*"TST103L4 offs")
+        await pilot.press(*"TST001L5 offs")
         await pilot.pause(0.5)
         await pilot.press("enter")
-        await until(pilot, lambda: site.tape("TST103L4")["location"].startswith("offsite"), what="the move")
-    moves = [e for e in site.get("/audit?limit=20") if e["action"] == "move" and e["barcode"] == "TST103L4"]
-    assert moves and moves[-1]["location"] == site.tape("TST103L4")["location"]
-    site.post("/tapes/TST103L4/location", {"location": "shelf"})  # the site is shared with the next tests
+        await until(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen), what="the question")
+        await pilot.press("y")
+        await until(pilot, lambda: site.tape("TST001L5")["location"].startswith("offsite"), what="the move")
+    moves = [e for e in site.get("/audit?limit=20") if e["action"] == "move" and e["barcode"] == "TST001L5"]
+    assert moves and moves[-1]["location"] == site.tape("TST001L5")["location"]
+    site.post("/tapes/TST001L5/location", {"location": "shelf"})  # the site is shared with the next tests
+
+
+async def test_the_load_picker_offers_only_media_the_drive_can_write(site: Site) -> None:
+    async with console(site) as pilot:
+        await pilot.press("l")
+        await pick(pilot, "lto4")
+        picker = await until(pilot, lambda: pilot.app.screen if isinstance(pilot.app.screen, PickerScreen)
+                             and "lto4" in pilot.app.screen.title_text else None, what="the tape picker")
+        offered = [ident for ident, _ in picker.choices]
+        assert offered and all(b.endswith(("L4", "L3")) for b in offered), offered
+        await pilot.press("escape")
 
 
 async def test_a_refusal_is_a_readable_notice_not_a_traceback(site: Site) -> None:

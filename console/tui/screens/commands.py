@@ -7,6 +7,7 @@ from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from console.client.tape_rules import offsite_refusal
 from widgets.console_host import ConsoleHost, host_of
 
 Command = tuple[str, str, Callable[[], Awaitable[None]]]
@@ -47,8 +48,8 @@ class ConsoleCommands(Provider):
         for tape in snapshot.tapes:
             location = tape.get("location") or ""
             name = tape.get("label") or tape["barcode"]
-            if location == "shelf":
-                yield (f"Mark {name} offsite", f"{tape['barcode']} goes to its pool's vault",
+            if location == "shelf" and offsite_refusal(tape) is None:
+                yield (f"Mark {name} offsite", f"{tape['barcode']} goes to its pool's vault; asks first",
                        partial(self.run, "offsite", tape["barcode"]))
             elif location.startswith("offsite"):
                 yield (f"Mark {name} back onsite", f"{tape['barcode']} is back on the shelf",
