@@ -7,6 +7,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from console.wire.tape_names import sticker_first
 from console.wire.units import size  # one way to write sizes, in the CLI and the console alike (no textual inside)
 
 _console = Console(highlight=False)
@@ -133,19 +134,21 @@ def swap_list(plan: dict[str, Any]) -> str:
     for t in plan["take_out"]:
         where = f"eject it from drive {t['drive']}, then " if t.get("in_drive") else ""
         kept = f"kept until {t['expires']}" if t.get("expires") else "kept forever"
-        lines.append(f"  {t.get('label') or t['barcode']:<10} pool {t['pool']}: {where}to {t['vault']} ({kept})")
+        name = sticker_first(t["barcode"], t.get("label"))
+        lines.append(f"  {name:<10} pool {t['pool']}: {where}to {t['vault']} ({kept})")
     lines.append(f"Put in ({len(plan['put_in'])}):" if plan["put_in"] else "Put in: nothing")
     for p in plan["put_in"]:
-        lines.append(f"  {p.get('label') or p['barcode']:<10} into drive {p['drive']} for {p['job']}, "
+        lines.append(f"  {sticker_first(p['barcode'], p.get('label')):<10} into drive {p['drive']} for {p['job']}, "
                      f"{_where(p['location'])} ({p['reason']})")
     nights = plan["lookahead_nights"]
     lines.append(f"Bring back for the next {nights} nights ({len(plan['recall'])}):" if plan["recall"]
                  else f"Bring back for the next {nights} nights: nothing")
     for r in plan["recall"]:
-        lines.append(f"  {r.get('label') or r['barcode']:<10} from {r['vault']} for the night of {r['night']} "
-                     f"({r['job']})")
+        name = sticker_first(r["barcode"], r.get("label"))
+        lines.append(f"  {name:<10} from {r['vault']} for the night of {r['night']} ({r['job']})")
     for r in plan.get("stays", []):
-        lines.append(f"Stays here: {r.get('label') or r['barcode']}, needed the night of {r['night']} ({r['job']})")
+        name = sticker_first(r["barcode"], r.get("label"))
+        lines.append(f"Stays here: {name}, needed the night of {r['night']} ({r['job']})")
     for s in plan["shortages"]:
         lines.append(f"No tape for {s['job']} on the night of {s['night']}: {s['problem']}")
     lines += [f"Note: {n}" for n in plan["notes"]]

@@ -26,6 +26,7 @@ from console.client.restore_plan import Night, TapeNeed, Target
 from console.wire import units
 from console.wire.restore_catalog import RestoreCatalog
 from console.wire.swap_list import PutIn
+from console.wire.tape_names import sticker_first
 
 Json = dict[str, Any]
 STEP_NAMES = ("1 What", "2 Night", "3 Tapes", "4 Where to", "5 Restore", "6 Result")
@@ -290,7 +291,7 @@ class RestoreWalk:
         for need in self.needs:
             files = ", ".join(str(n) for n in need.tape_files)
             mark = "✔" if need.ready else "•"
-            name = need.barcode if need.label in (None, need.barcode) else f"{need.label} ({need.barcode})"
+            name = sticker_first(need.barcode, need.label)
             lines.append(f"{mark} {name}, tape file {files}: {need.todo}")
         return lines
 
@@ -364,7 +365,7 @@ class RestoreWalk:
 
     def target_about(self) -> str:
         assert self.night is not None
-        tapes = ", ".join(n.label or n.barcode for n in self.needs) or "?"
+        tapes = ", ".join(sticker_first(n.barcode, n.label) for n in self.needs) or "?"
         scope = "the disk's members" if self.disk else (f"only {self.path_text}" if self.paths else "every file")
         return (f"From set {self.night.sets[0]} (run {self.night.run}, on tape {tapes}): {scope}. "
                 "Each piece read back is checked against the sha256 in the inventory.")

@@ -19,6 +19,7 @@ from console.client.daemon_client import DaemonError, DaemonUnavailable
 from console.client.poller import Snapshot
 from console.client.swap_list import BringBack, SwapPlan, check_inserted, plan_from_answer
 from console.wire.swap_list import PutIn, TakeOut
+from console.wire.tape_names import sticker_first
 
 Json = dict[str, Any]
 Post = Callable[[str, Json | None], Awaitable[Any]]  # POST path (body): the daemon's answer, or it raises
@@ -45,8 +46,16 @@ class Step:
     def name(self) -> str:
         item = self.item
         if isinstance(item, BringBack):
-            return item.tapes[0].label or item.tapes[0].barcode if len(item.tapes) == 1 else f"{len(item.tapes)} TAPES"
-        return item.label or item.barcode
+            return item.tapes[0].barcode if len(item.tapes) == 1 else f"{len(item.tapes)} TAPES"
+        return item.barcode  # the sticker: what the onsite person reads on the cartridge
+
+    @property
+    def label_note(self) -> str:
+        """`Sticker X, label Y.` when the tape's label says otherwise than its sticker (a relabelled tape)."""
+        item = self.item
+        if isinstance(item, BringBack) or not item.label or item.label == item.barcode:
+            return ""
+        return f"Sticker {item.barcode}, label {item.label}.\n"
 
 
 @dataclass(frozen=True)
@@ -253,7 +262,8 @@ class SwapWalk:
         item = step.item
         name = step.name
         if isinstance(item, BringBack):
-            tapes = "\n".join(f"  {t.label or t.barcode}, for the night of {t.night} ({t.job})" for t in item.tapes)
+            tapes = "\n".join(f"  {sticker_first(t.barcode, t.label)}, for the night of {t.night} ({t.job})"
+                              for t in item.tapes)
             return ("BRING BACK", name, f"Bring these back from {item.vault} and put them on the shelf:\n{tapes}\n"
                     "Press Enter when they are here (s: not yet).")
         drive = (snapshot.drive(item.drive) if item.drive else None) or {}
@@ -290,7 +300,7 @@ class SwapWalk:
                 marks.append(f"{mark} {len(item.tapes)} from {item.vault} → shelf")
                 continue
             target = "offsite" if step.going_out else f"drive {item.drive}"
-            marks.append(f"{mark} {step.name} → {target}")
+            marks.append(f"{mark} {sticker_first(item.barcode, item.label)} → {target}")
         return "   ".join(marks)
 
     def view(self) -> SwapView:
@@ -312,6 +322,8 @@ class SwapWalk:
                 checklist)
         step = self.steps[self.current]
         verb, tape, where = self.words(step)
+        if tape == step.name and step.label_note:
+            where = step.label_note + where
         notes = "" if not self.plan or not self.plan.notes else "   (" + " ".join(self.plan.notes) + ")"
         verdict = step.phase if step.phase in ("correct", "wrong") else ""
         return SwapView(f"{self.heading}: step {self.current + 1} of {len(self.steps)}{notes}", verb, tape, where,

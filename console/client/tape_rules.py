@@ -9,14 +9,14 @@ from datetime import date
 from typing import Any
 
 from console.wire.lto import drive_can_write
+from console.wire.tape_names import sticker_first
 
 Json = dict[str, Any]
 
 
 def tape_name(tape: Json) -> str:
     """The sticker first, the label beside it when it differs."""
-    label = tape.get("label")
-    return f"tape {tape['barcode']}" + (f" ({label})" if label and label != tape["barcode"] else "")
+    return f"tape {sticker_first(tape['barcode'], tape.get('label'))}"
 
 
 def label_refusal(tape: Json | None, pool: Json | None, today: date) -> str | None:

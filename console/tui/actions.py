@@ -269,8 +269,8 @@ class Operator:
                 if barcode is None:
                     return
         tape = self.snapshot.tape(barcode)
-        if offsite and tape is not None:
-            refusal = offsite_refusal(tape) if tape.get("location") == "shelf" else None
+        if offsite and tape is not None and tape.get("location") == "shelf":  # elsewhere: the daemon says why not
+            refusal = offsite_refusal(tape)
             if refusal:
                 self.tell(where, f"offsite: {refusal}", ok=False)
                 return

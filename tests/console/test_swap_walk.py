@@ -295,3 +295,23 @@ def test_the_plans_notes_follow_the_step_count() -> None:
     assert walk.view().progress == "Tape swap: step 1 of 6   (Pool files-daily has no tape to spare.)"
     assert [type(s) for s in walk.steps] == [Step] * 6
     assert isinstance(plan_from_answer(answers["/swap-list"]).take_out[0], TakeOut)
+
+
+def test_a_relabelled_tape_is_named_by_its_sticker_with_the_label_beside_it() -> None:
+    answers, look = morning()
+    out = TakeOut("DEM004L5", "NIGHTLY-3", "lto5", "nightly-vdi", "vdi-daily", "bank-safe", False, None)
+    walk = walk_of(answers, look, SwapPlan((out,), (put_in("DEM003L5", "lto5", "WEEKLY-1"),), ()))
+    view = walk.view()
+    assert view.tape == "DEM004L5"  # the big name is what the cartridge's sticker reads
+    assert view.where.startswith("Sticker DEM004L5, label NIGHTLY-3.")
+    assert "DEM004L5 (label NIGHTLY-3) → offsite" in view.checklist
+    assert "DEM003L5 (label WEEKLY-1) → drive lto5" in view.checklist
+
+
+def test_the_swap_list_command_names_the_sticker_first() -> None:
+    from console.cli.render import swap_list
+
+    text = swap_list({"day": "2026-12-01", "take_out": [{"barcode": "DEM004L5", "label": "NIGHTLY-3", "pool": "p",
+                                                         "vault": "v", "expires": None}],
+                      "put_in": [], "recall": [], "lookahead_nights": 3, "shortages": [], "notes": []})
+    assert "  DEM004L5 (label NIGHTLY-3) pool p: to v (kept forever)" in text
