@@ -35,8 +35,8 @@ def refusal(exc: DaemonError | DaemonUnavailable) -> str:
     if isinstance(exc, DaemonUnavailable):
         return f"The daemon does not answer: {exc}"
     if exc.status >= 500:
-        return f"The daemon failed (HTTP {exc.status}): {exc}"
-    return f"Refused (HTTP {exc.status}): {exc}"
+        return f"The daemon failed: {exc}"
+    return f"Refused: {exc}"  # the reason in words; the HTTP status is for the logs, not the operator
 
 
 class RestoreRunPanel(VerticalScroll, can_focus=True):

@@ -299,8 +299,13 @@ class RestoreWalk:
         """What to do next; a warning first when the night's set did not complete."""
         assert self.night is not None
         missing = [n for n in self.needs if not n.ready]
+        away = self.offsite_needs()
         if not missing:
             hint = "Every tape is in its drive. Press Enter to choose where the restore goes."
+        elif away:
+            names = ", ".join(f"{sticker_first(n.barcode, n.label)} ({n.location.split(':', 1)[-1]})" for n in away)
+            hint = (f"Offsite: {names}. The restore cannot read a tape before it is back: press i (or Enter) for "
+                    "the recall step, then insert it (the console checks each label).")
         elif any(n.drive for n in missing):
             hint = ("Press i to insert them now (the swap steps: the console checks each label), or Enter to go "
                     "on: the restore asks for each tape when it needs it.")
@@ -309,6 +314,10 @@ class RestoreWalk:
         warning = "" if self.night.state == "complete" else \
             "[$warning]This night's set is $state: only the members it finished can come back.[/]\n"
         return Words(f"{warning}[b]$hint[/b]", {"hint": hint, "state": self.night.state})
+
+    def offsite_needs(self) -> list[TapeNeed]:
+        """The tapes the night needs that are offsite: they come back (the recall step) before any restore."""
+        return [n for n in self.needs if not n.ready and n.location.startswith("offsite")]
 
     def put_in(self) -> tuple[PutIn, ...]:
         """The tapes to insert before the restore (the swap steps walk them): those a drive here can read."""

@@ -168,6 +168,10 @@ def test_the_tapes_say_where_each_is_and_what_to_do() -> None:
     shelf(walk, recorded)
     assert walk.tape_lines() == ["• DEM002L5, tape file 1: DEM002L5 is offsite (offsite-vault): bring it back first."]
     assert [p.location for p in walk.put_in()] == ["offsite:offsite-vault"]
+    assert [n.barcode for n in walk.offsite_needs()] == ["DEM002L5"]
+    hint = walk.tapes_next().plain  # the recall step, never "the restore asks for each tape"
+    assert hint.startswith("Offsite: DEM002L5 (offsite-vault). The restore cannot read a tape before it is back")
+    assert "press i (or Enter) for the recall step" in hint and "asks for each tape" not in hint
     tape["location"] = "drive:lto5"
     next(d for d in recorded["/drives"] if d["name"] == "lto5")["loaded"] = "DEM002L5"
     shelf(walk, recorded)
@@ -272,3 +276,11 @@ def test_the_whole_tree_needs_no_search_and_every_night_holds_it() -> None:
     walk.again()
     walk.choose_target(TREE)
     assert (walk.paths, walk.found, walk.found_all, walk.files_status.text) == ([], [], True, "")
+
+
+def test_a_refusal_reads_as_words_without_an_http_status() -> None:
+    from console.client.daemon_client import DaemonError
+    from widgets.restore_run import refusal
+
+    assert refusal(DaemonError(409, "tape DEM001L5 is offsite")) == "Refused: tape DEM001L5 is offsite"
+    assert "HTTP" not in refusal(DaemonError(500, "the drive failed")) + refusal(DaemonError(404, "no run 3"))

@@ -314,13 +314,13 @@ async def test_refusals_say_why_in_one_line_and_the_walkthrough_goes_on(daemon: 
         unknown = "00000000-1111-2222-3333-444444444444"
         await paste_into(pilot, unknown)
         await pilot.press("enter")
-        await until(pilot, lambda: "HTTP 404" in str(problem.content), what="the daemon's refusal")
-        assert str(problem.content).startswith(f"Refused (HTTP 404): Xen Orchestra has no SR {unknown} (SRs: ")
+        await until(pilot, lambda: "has no SR" in str(problem.content), what="the daemon's refusal")
+        assert str(problem.content).startswith(f"Refused: Xen Orchestra has no SR {unknown} (SRs: ")
         assert "\n" not in str(problem.content) and screen.step == "target"
         await pilot.press("shift+tab", "up", "enter")  # a folder after all
         await paste_into(pilot, str(not_a_folder))
         await pilot.press("enter")
-        await until(pilot, lambda: str(problem.content) == f"Refused (HTTP 409): {not_a_folder} is not a folder",
+        await until(pilot, lambda: str(problem.content) == f"Refused: {not_a_folder} is not a folder",
                     what="the folder refused")
         assert len(daemon.restores()) == before  # nothing started
         await pilot.press("shift+tab", "down", "enter")
@@ -422,3 +422,27 @@ def test_the_restore_catalog_answers_what_the_walkthrough_asked_for_one_by_one(d
         with pytest.raises(DaemonError) as refused:
             site.get(f"/restore-catalog?limit={bad}")
         assert refused.value.status == 400 and "'limit' must be a whole number" in str(refused.value)
+
+
+async def test_a_burst_of_keys_in_the_folder_field_is_what_it_holds_whatever_refreshes_meanwhile() -> None:
+    """Keys typed fast (a paste, a slow SSH link) while the step redraws: the field keeps every key."""
+    from console.tui.messages import RestoreToKindChosen
+    from console.tui.screens.restore_steps.target import TargetStep
+
+    app = TapeConsoleApp(RecordedDaemon(copy.deepcopy(recording("morning"))).link(), start="restore",
+                         busy_seconds=0.2, idle_seconds=0.2, today=TODAY, cursor_blink=False, watch_terminal=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await until(pilot, lambda: isinstance(app.screen, RestoreScreen) and app.screen, what="the screen")
+        await to_the_target(pilot, "vm:")
+        field = screen.query_one("#target-input", Input)
+        assert app.focused is field
+        typed = "/tmp/x/restore-files"
+        step = screen.query_one(TargetStep)
+        await pilot.press("end", "ctrl+u", *typed[:8])
+        step.post_message(RestoreToKindChosen(False))  # a redraw mid-burst: the kind list's highlight set again
+        screen.walk.typed["folder"] = typed[:5]  # the walk's copy lags behind the keys
+        step.post_message(RestoreToKindChosen(False))
+        await pilot.press(*typed[8:])
+        await pilot.pause(0.5)  # polls come and go
+        assert field.value == typed
+        assert screen.walk.typed["folder"] == typed

@@ -136,7 +136,9 @@ async def test_restore_walkthrough_brings_the_tape_back_and_restores_the_disk(si
         await pilot.press("enter")
         needed = str(screen.query_one("#tapes-list", Static).content)
         assert vdi_tape in needed and "offsite (offsite-vault): bring it back first" in needed
-        await pilot.press("i")
+        hint = str(screen.query_one("#tapes-next", Static).content)
+        assert "for the recall step" in hint and "asks for each tape" not in hint
+        await pilot.press("enter")  # Enter too offers the recall: the daemon would refuse a restore from offsite
         swap = await until(pilot, lambda: isinstance(app.screen, SwapScreen) and app.screen)
         await at_step(pilot, "BRING BACK")
         await pilot.press("enter")

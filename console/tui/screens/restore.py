@@ -225,6 +225,9 @@ class RestoreScreen(Screen[None]):
                              inserted)
 
     def action_forward(self) -> None:
+        if self.walk.step == "tapes" and self.walk.offsite_needs():  # the daemon would refuse: recall them first
+            self.action_insert()
+            return
         self._show_target()
 
     # ---- 4 Where to

@@ -34,7 +34,11 @@ class TargetStep(Vertical):
         yield Static("Enter: start the restore   Tab: next field   Esc: back", id="target-keys")
         yield Static("", id="target-hint", markup=False)
 
+    _field_kind: bool | None = None  # the kind (to XO or not) whose text the field holds
+
     def show(self, walk: RestoreWalk) -> None:
+        """On entering the step: the field gets the walk's text (proposed or typed before)."""
+        self._field_kind = None
         self.query_one("#target-question", Static).update(walk.target_question())
         kind = self.query_one("#target-kind", OptionList)
         kind.display = walk.disk
@@ -48,7 +52,13 @@ class TargetStep(Vertical):
         self.query_one("#target-label", Static).update(walk.target_label)
         field = self.query_one("#target-input", Input)
         field.placeholder = walk.target_placeholder
-        field.value = walk.target_typed
+        if self._field_kind != walk.to_xo:  # another kind of target: the text typed for that one
+            self._field_kind = walk.to_xo
+            field.value = walk.target_typed
+        elif field.value != walk.target_typed:
+            # the same kind: the field holds what the user typed (keys may be queued ahead of the walk's copy);
+            # it is never rewritten, the walk catches up instead
+            self.post_message(RestoreToTyped(field.value))
         self.show_problem(walk, focus=False)
         self.show_hint(walk)
 
