@@ -20,7 +20,7 @@ from typing import Any
 
 from textual.app import App
 from textual.binding import Binding
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
 from console.client.daemon_client import DaemonUnavailable, connect
@@ -35,6 +35,7 @@ from console.tui.screens.plan import PlanScreen
 from console.tui.screens.restore import RestoreScreen
 from console.tui.screens.swap import SwapScreen
 from widgets.event_log import EventLog
+from widgets.keys_help import KeysHelp, screen_keys
 
 Json = dict[str, Any]
 TERMINAL_CHECK_SECONDS = 1.0
@@ -48,7 +49,10 @@ class TapeConsoleApp(App[int]):
     COMMANDS = App.COMMANDS | {ConsoleCommands}
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (34, "-tall")]
-    BINDINGS = [Binding("ctrl+r", "refresh", "refresh", show=False)]
+    BINDINGS = [
+        Binding("ctrl+r", "refresh", "refresh", show=False),
+        Binding("question_mark,f1", "keys_help", "keys help", show=False),
+    ]
 
     def __init__(
         self,
@@ -251,6 +255,14 @@ class TapeConsoleApp(App[int]):
     def action_plan(self) -> None:
         if not isinstance(self.screen, PlanScreen):
             self.push_screen(PlanScreen())
+
+    def action_keys_help(self) -> None:
+        """Every key of the screen in front (a modal question keeps its own keys: it is left alone)."""
+        screen = self.screen
+        if isinstance(screen, ModalScreen):
+            return
+        name = getattr(screen, "help_title", None) or screen.__class__.__name__.removesuffix("Screen").lower()
+        self.push_screen(KeysHelp(f"Keys of the {name} screen", screen_keys(screen)))
 
     def action_refresh(self) -> None:
         self.poller.soon()
