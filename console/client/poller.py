@@ -11,6 +11,7 @@ comparisons and an unchanged part of the Snapshot stays the same object.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -43,6 +44,7 @@ class Snapshot:
     events: tuple[Json, ...] = ()
     health: Json | None = None
     error: str | None = None
+    error_since: float | None = None  # when the daemon stopped answering (time.time()), while `error` holds
     tick: int = 0
 
     @property
@@ -84,8 +86,10 @@ class Poller:
     """Polls the daemon through a DaemonLink and hands each Snapshot to `deliver`."""
 
     def __init__(self, link: DaemonLink, deliver: Callable[[Snapshot], None], *,
-                 busy_seconds: float = BUSY_SECONDS, idle_seconds: float = IDLE_SECONDS) -> None:
+                 busy_seconds: float = BUSY_SECONDS, idle_seconds: float = IDLE_SECONDS,
+                 clock: Callable[[], float] = time.time) -> None:
         self.link = link
+        self.clock = clock
         self.deliver = deliver
         self.busy_seconds = busy_seconds
         self.idle_seconds = idle_seconds
@@ -120,6 +124,7 @@ class Poller:
             snapshot = Snapshot(
                 drives=old.drives, runs=old.runs, jobs=old.jobs, tapes=old.tapes, pools=old.pools,
                 system=old.system, events=old.events, health=None, error=str(exc), tick=tick,
+                error_since=old.error_since if old.error is not None else self.clock(),
             )
             self._everything = True  # when it answers again, refresh everything
         self.snapshot = snapshot

@@ -7,6 +7,7 @@ screen at once. Every widget is fed from one Snapshot per poll and redraws only 
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from typing import Any
 
 from textual.app import ComposeResult
@@ -67,6 +68,7 @@ class DashboardScreen(Screen[None]):
         with Horizontal(id="top-bar"):
             yield Static("tapeconsole", id="app-name")
             yield SystemStrip(id="system")
+        yield Static("", id="stale", classes="-hidden", markup=False)
         yield Horizontal(id="drives")
         yield Tabs(Tab("1 Jobs", id="tab-jobs"), Tab("2 Tapes", id="tab-tapes"), Tab("3 Log", id="tab-log"),
                    id="pane-tabs")
@@ -86,6 +88,7 @@ class DashboardScreen(Screen[None]):
     # ---- feeding the widgets
     def show_snapshot(self, snapshot: Snapshot) -> None:
         self.query_one(SystemStrip).show(snapshot.system, snapshot.health, snapshot.error)
+        self._show_stale(snapshot)
         now = time.monotonic()
         for drive in snapshot.drives:
             panel = self.panels.get(drive["name"])
@@ -104,6 +107,18 @@ class DashboardScreen(Screen[None]):
             self.query_one(EventLog).show(snapshot.events)
         first_run = self.console.demo_possible and not snapshot.runs and not snapshot.error
         self.query_one("#hint").set_class(not first_run, "-hidden")
+
+    def _show_stale(self, snapshot: Snapshot) -> None:
+        """While the daemon does not answer: the panes dimmed, and since when their figures are."""
+        stale = snapshot.error is not None
+        for part in ("#drives", "#panes"):
+            self.query_one(part).set_class(stale, "-stale")
+        banner = self.query_one("#stale", Static)
+        banner.set_class(not stale, "-hidden")
+        if stale:
+            since = datetime.fromtimestamp(snapshot.error_since or time.time()).strftime("%H:%M:%S")
+            banner.update(f"The daemon has not answered since {since}: what is below is as it was then. "
+                          f"({snapshot.error})")
 
     def _changed(self, what: str, signature: Any) -> bool:
         if self._shown.get(what) == signature:
