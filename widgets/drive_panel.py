@@ -13,6 +13,7 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Static
 
+from console.client.live_tape import used_now
 from console.wire import units
 from console.wire.states import DriveState, parse
 from widgets.rate_graph import RateGraph
@@ -109,6 +110,8 @@ class DrivePanel(Vertical, can_focus=True):
     def _tape_used(self, tape: Json, run: Json | None) -> int:
         """The tape's fill, counting what the running set has written since the inventory last saw it."""
         used = int(tape.get("bytes_used") or 0)
+        if run is not None and run.get("set_bytes") is not None:  # the daemon counts the set: the table's number
+            return used_now(tape, [run])
         buffer = (run or {}).get("buffer") or {}
         if run is None or run.get("state") != "running" or buffer.get("state") == "done":
             return used

@@ -233,6 +233,10 @@ async def test_cancel_asks_naming_the_tape_and_cancels(site: Site) -> None:
         await until(pilot, lambda: site.run(run["id"])["tape"], timeout=30, what="slow-vdi writing a tape")
         await until(pilot, lambda: any(r.get("tape") for r in app.snapshot.active_runs()), what="the next poll")
         tape = site.run(run["id"])["tape"]
+        # the tape table's `used` is live while the set is written (the inventory records it when the set ends)
+        table = app.screen.query_one(TapeTable)
+        await until(pilot, lambda: "MiB" in str(table.get_cell(tape, "used")), what="the live used column")
+        assert site.tape(tape)["bytes_used"] < 1 << 20  # the inventory itself: the label only, until the set ends
         await pilot.press("c")
         confirm = await until(pilot, lambda: app.screen if isinstance(app.screen, ConfirmScreen) else None)
         assert tape in confirm.title_text and "slow-vdi" in confirm.body

@@ -88,6 +88,7 @@ class BackupRun:
             "started": _iso_or_none(self.started),
             "ended": _iso_or_none(self.ended),
             "bytes": done,
+            "set_bytes": in_set if writer is not None else None,  # on the tape in the set being written
             "expected_bytes": self.expected_bytes,
             "rate": rate,
             "eta_seconds": eta,

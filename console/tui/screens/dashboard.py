@@ -16,6 +16,7 @@ from textual.containers import Container, Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Static, Tab, Tabs
 
+from console.client.live_tape import with_used_now
 from console.client.poller import Snapshot
 from widgets.console_host import ConsoleHost, host_of
 from widgets.drive_panel import DrivePanel
@@ -90,19 +91,23 @@ class DashboardScreen(Screen[None]):
         self.query_one(SystemStrip).show(snapshot.system, snapshot.health, snapshot.error)
         self._show_stale(snapshot)
         now = time.monotonic()
+        tapes = with_used_now(snapshot.tapes, snapshot.runs)  # the tapes being written: their fill as it is now
+        by_barcode = {t["barcode"]: t for t in tapes}
         for drive in snapshot.drives:
             panel = self.panels.get(drive["name"])
             if panel is None:
                 panel = DrivePanel(drive["name"], history=self.history.get(drive["name"]))
                 self.panels[drive["name"]] = panel
                 self.query_one("#drives").mount(panel)
-            panel.show(drive, snapshot.tape(drive.get("loaded")), snapshot.active_run(drive["name"]), now)
+            panel.show(drive, by_barcode.get(drive.get("loaded") or ""), snapshot.active_run(drive["name"]), now)
         shape = (id(snapshot.jobs), tuple((r["id"], r.get("state"), r.get("tape")) for r in snapshot.runs))
         if self._changed("queue", shape) or now - self._queue_shown >= QUEUE_PROGRESS_SECONDS:
             self._queue_shown = now  # progress alone is shown every few seconds: the drives show it live
             self.query_one(JobQueue).show(snapshot.jobs, snapshot.runs)
-        if self._changed("tapes", (id(snapshot.tapes), id(snapshot.pools))):
-            self.query_one(TapeInventory).show(snapshot.tapes, snapshot.pools)
+        live = tuple((t["barcode"], t["bytes_used"]) for t, seen in zip(tapes, snapshot.tapes, strict=True)
+                     if t is not seen)
+        if self._changed("tapes", (id(snapshot.tapes), id(snapshot.pools), live)):
+            self.query_one(TapeInventory).show(tapes, snapshot.pools)
         if self._changed("events", len(snapshot.events) and snapshot.events[-1]["seq"]):
             self.query_one(EventLog).show(snapshot.events)
         first_run = self.console.demo_possible and not snapshot.runs and not snapshot.error
