@@ -16,6 +16,7 @@ from textual.widgets import Static
 from console.client.live_tape import used_now
 from console.wire import units
 from console.wire.states import DriveState, parse
+from widgets.job_queue import eta_text
 from widgets.rate_graph import RateGraph
 
 Json = dict[str, Any]
@@ -185,7 +186,6 @@ class DrivePanel(Vertical, can_focus=True):
     @staticmethod
     def _written_line(drive: Json, run: Json | None) -> Line:
         if run is not None:
-            return "written $done · ETA $eta", {"done": units.size(run.get("bytes")),
-                                                "eta": units.duration(run.get("eta_seconds"))}
+            return "written $done · ETA $eta", {"done": units.size(run.get("bytes")), "eta": eta_text(run)}
         counters = drive.get("counters") or {}
         return "[$foreground-muted]wrote $done since start[/]", {"done": units.size(counters.get("bytes_written", 0))}

@@ -25,12 +25,25 @@ STATE_WORDS = {"waiting-for-tape": "waiting for tape"}
 HISTORY = 30
 
 
+def _approx(run: Json) -> str:
+    """`~` before a figure worked out from an estimate (a files job's compressed size)."""
+    return "~" if run.get("expected_is_estimate") else ""
+
+
 def _progress(run: Json) -> str:
     done, expected = run.get("bytes") or 0, run.get("expected_bytes")
-    if run.get("state") == "running" and expected:
+    part = run.get("fraction")
+    if part is None and expected:
         part = units.fraction(done, max(expected, done))
-        return f"{units.bar(part, 8)} {units.percent(part)} {units.size(done)}"
+    if run.get("state") == "running" and part is not None:
+        return f"{units.bar(part, 8)} {_approx(run)}{units.percent(part)} {units.size(done)}"
     return units.size(done) if done else "-"
+
+
+def eta_text(run: Json) -> str:
+    if run.get("eta_seconds") is None:
+        return "-"
+    return _approx(run) + units.duration(run.get("eta_seconds"))
 
 
 def _texts(*cells: str) -> tuple[Text, ...]:
@@ -55,7 +68,7 @@ def run_cells(run: Json) -> tuple[Text, ...]:
         STATE_WORDS.get(state, state),
         _progress(run),
         units.rate(run.get("rate")) if running else "-",
-        units.duration(run.get("eta_seconds")) if running else "-",
+        eta_text(run) if running else "-",
         ", ".join(run.get("tapes") or []) or run.get("tape") or "-",
         units.when(run.get("ended") or run.get("started") or run.get("queued")),
         note,

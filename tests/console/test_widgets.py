@@ -109,3 +109,16 @@ def test_units() -> None:
     assert units.short_name("vms/mail01-8707230e/mail01_system-5b5da34d-6823-4ab8-aadf-f477292971df.vhd") == \
         "mail01_system.vhd"
     assert units.when("2026-11-26T19:58:31+00:00") == "11-26 19:58"
+
+
+def test_a_run_sized_by_an_estimate_shows_tilde_and_never_100_percent_before_done() -> None:
+    from widgets.job_queue import run_cells
+
+    run = {"id": 7, "job": "nightly-files", "drive": "lto4", "state": "running", "bytes": 444_000_000,
+           "expected_bytes": 378_000_000, "expected_is_estimate": True, "fraction": 0.99, "rate": 40e6,
+           "eta_seconds": 30.0, "tapes": ["DEM101L4"]}
+    cells = [str(c) for c in run_cells(run)]
+    assert "~99%" in cells[4] and "100%" not in cells[4]
+    assert cells[6] == "~30s"
+    known = [str(c) for c in run_cells({**run, "expected_is_estimate": False, "fraction": 0.5})]
+    assert "~" not in known[4] + known[6] and "50%" in known[4]

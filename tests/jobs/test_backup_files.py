@@ -117,3 +117,27 @@ def test_cancelling_a_run_that_waits_for_the_demo_tree_cancels_it(make_site) -> 
     ended = site.service.jobs.get(run["id"])
     assert ended["state"] == "cancelled" and "demo file tree" in ended["error"]
     assert site.service.inventory.tape("TST101L4")["status"] == "blank", "nothing was written or labelled"
+
+
+def test_a_files_run_shows_its_size_as_an_estimate_and_its_progress_from_the_tree_read(make_site) -> None:
+    """The compressed size is a guess before the tree is read: progress and ETA come from the input left, the
+    run never reads 100% before it is done, and says its expected size is an estimate."""
+    site = make_site(rate=2, buffer=1, part_mib=1)
+    make_tree(site.folder / "data")
+    run = site.service.jobs.start("nightly-files", "tester")
+    seen = []
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        snap = site.service.jobs.get(run["id"])
+        if snap["state"] not in ("queued", "waiting-for-tape", "running"):
+            break
+        if snap["state"] == "running" and snap["input_done"]:
+            seen.append(snap)
+        time.sleep(0.05)
+    final = site.service.jobs.get(run["id"])
+    assert final["state"] == "done", final["error"]
+    assert seen, "the run was seen running"
+    assert all(s["expected_is_estimate"] for s in seen)
+    assert all(s["fraction"] is not None and s["fraction"] <= 0.99 for s in seen)  # never 100% while running
+    tree = seen[0]["input_bytes"]
+    assert tree and all(abs(s["fraction"] - min(0.99, s["input_done"] / tree)) < 1e-9 for s in seen)

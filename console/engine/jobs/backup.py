@@ -32,6 +32,7 @@ from console.engine.tapeformat.label import TapeLabel
 from console.wire.runs import JobRun
 
 log = logging.getLogger("tapeconsole.jobs")
+ESTIMATE_CAP = 0.99  # a run whose size is an estimate never reads 100% before it is done
 
 
 
@@ -51,6 +52,9 @@ class BackupRun:
     bytes_done: int = 0  # on tape, in finished sets
     source_bytes: int | None = None  # what the source read (files: the tree), for the compression ratio
     expected_bytes: int | None = None
+    expected_is_estimate: bool = False  # a source that cannot know its size before it is read (files: compressed)
+    input_bytes: int | None = None  # what the source will read (files: the tree), when known before
+    input_done: Callable[[], int] | None = None  # what it has read so far
     tape: str | None = None
     set_id: int | None = None
     cancel: threading.Event = field(default_factory=threading.Event)
@@ -72,9 +76,7 @@ class BackupRun:
         done = self.bytes_done + in_set
         stats = buffer.stats().to_json() if buffer is not None and self.state == "running" else None
         rate = stats["out_rate"] if stats else 0.0
-        eta = None
-        if self.expected_bytes and rate > 0 and self.state == "running":
-            eta = max(0.0, (self.expected_bytes - done) / rate)
+        fraction, eta = self._progress(done, rate)
         return {
             "id": self.id,
             "name": self.job.name,
@@ -90,6 +92,10 @@ class BackupRun:
             "bytes": done,
             "set_bytes": in_set if writer is not None else None,  # on the tape in the set being written
             "expected_bytes": self.expected_bytes,
+            "expected_is_estimate": self.expected_is_estimate,
+            "input_bytes": self.input_bytes,
+            "input_done": self._input_done(),
+            "fraction": fraction,
             "rate": rate,
             "eta_seconds": eta,
             "tape": self.tape,
@@ -109,6 +115,32 @@ class BackupRun:
             "cpu_shared_with": list(self.cpu_shared_with),
             "cancelling": self.cancel.is_set() and self.state in ("queued", "waiting-for-tape", "running"),
         }
+
+    def _input_done(self) -> int | None:
+        return self.input_done() if self.input_done is not None else None
+
+    def _progress(self, done: int, rate: float) -> tuple[float | None, float | None]:
+        """(fraction done, seconds left) while running. A known size: bytes on tape against it. An estimate:
+        what is left of the input (the tree still to read), at the output's ratio to the input so far; never
+        1.0 before the run ends."""
+        if self.state != "running":
+            return (1.0 if self.state == "done" else None), None
+        read, total = self._input_done(), self.input_bytes
+        if self.expected_is_estimate:
+            if read and total:
+                left_out = (total - min(read, total)) * done / read  # output still to come, at the ratio so far
+                fraction = min(ESTIMATE_CAP, read / total)
+            elif self.expected_bytes:
+                left_out = max(0, self.expected_bytes - done)
+                fraction = min(ESTIMATE_CAP, done / self.expected_bytes)
+            else:
+                return None, None
+        elif self.expected_bytes:
+            left_out = max(0, self.expected_bytes - done)
+            fraction = min(1.0, done / self.expected_bytes)
+        else:
+            return None, None
+        return fraction, (left_out / rate if rate > 0 else None)
 
     def request_cancel(self, why: str = "cancelled by the operator") -> None:
         """Stop at the next record: what the buffer holds and the rest of the member are not written (the

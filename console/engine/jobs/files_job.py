@@ -73,7 +73,9 @@ def files_members(job: JobConfig, run: BackupRun, config: Config) -> list[Source
     names = [p.name for p in job.paths]
     if len(set(names)) != len(names):
         raise LookupError(f"job {job.name}: two folders have the same name ({', '.join(names)}): rename one")
-    estimate = int(sum(_tree_bytes(p) for p in job.paths) * ESTIMATED_RATIO[job.compression])
+    tree_bytes = sum(_tree_bytes(p) for p in job.paths)
+    estimate = int(tree_bytes * ESTIMATED_RATIO[job.compression])
+    run.input_bytes = tree_bytes
     compression = compression_of(job)
 
     def open_stream() -> Iterator[bytes | memoryview]:
@@ -84,6 +86,7 @@ def files_members(job: JobConfig, run: BackupRun, config: Config) -> list[Source
             index=index,
             set_id=index_key(run.id),
         )
+        run.input_done = lambda: source.stats.file_bytes
         try:
             yield from source.chunks()
             stats = source.stats

@@ -177,6 +177,7 @@ class JobManager:
             self._notify_done(run)
             return
         run.expected_bytes = sum((m.length if m.length is not None else (m.estimate or 0)) for m in members)
+        run.expected_is_estimate = any(m.length is None for m in members)
         ctx = JobContext(self.inventory, slot, self.config.drives[run.job.drive], self.autoload, self.clock,
                          recheck_seconds=self.recheck_seconds, on_event=self._event, held_tapes=self.held_tapes)
         BackupJob(run, members, ctx).execute()
