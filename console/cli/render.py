@@ -20,13 +20,18 @@ def _table(*columns: str) -> Table:
     return table
 
 
+def _known(number: int | None) -> str:
+    """A position the drive reports, or `unknown` (st's -1 after spacing to end of data), never -1."""
+    return str(number) if number is not None and number >= 0 else "unknown"
+
+
 def drives(rows: list[dict[str, Any]]) -> None:
     table = _table("drive", "kind", "generation", "state", "tape", "label", "position", "note")
     for d in rows:
         pos = d.get("position") or {}
         table.add_row(
             d["name"], d["kind"], d["generation"], d["state"], d.get("loaded") or "-", d.get("label") or "-",
-            f"file {pos.get('file', -1)} block {pos.get('block', -1)}" if d.get("loaded") else "-",
+            f"file {_known(pos.get('file'))} block {_known(pos.get('block'))}" if d.get("loaded") else "-",
             d.get("warning") or d.get("last_error") or "",
         )
     _console.print(table)

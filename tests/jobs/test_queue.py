@@ -123,3 +123,18 @@ def test_cancel_while_queued_waiting_and_running(make_site, tmp_path: Path) -> N
     site.service.jobs.wait(files["id"], 30)
     assert site.service.jobs.get(files["id"])["state"] == "cancelled"
     assert not [s for s in site.service.sets() if s["job"] == "nightly-files"]
+
+
+def test_the_drive_says_its_block_while_a_set_is_written(make_site) -> None:
+    """st forgets the block number after spacing to end of data; while writing, the daemon knows it: where the
+    set began (MTIOCPOS) plus the records written since."""
+    site = make_site(rate=4, buffer=1)
+    run = site.service.jobs.start("nightly-vdi", "tester")
+    wait_for(lambda: site.service.jobs.get(run["id"])["bytes"] > 1_000_000)
+    first = site.service.slots["lto5"].describe()["position"]
+    time.sleep(0.5)
+    later = site.service.slots["lto5"].describe()["position"]
+    site.service.jobs.cancel(run["id"], "tester")
+    site.service.jobs.wait(run["id"], 60)
+    assert first["file"] >= 1 and first["block"] > 0, first
+    assert later["block"] > first["block"], (first, later)

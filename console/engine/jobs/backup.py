@@ -327,6 +327,7 @@ class BackupJob:
             run.state, run.error = "failed", redact(f"{exc.__class__.__name__}: {exc}")
             self.cursor.abandon()
         finally:
+            slot.writing_position = None
             if watch is not None:
                 watch.stop()
             self.record.finish()
@@ -373,6 +374,8 @@ class BackupJob:
 
         def attach(buffer: TapeBuffer, writer: DriveWriter) -> None:
             run.buffer, run.writer = buffer, writer
+            if first_block is not None:  # each record is one block (variable block mode)
+                self.ctx.slot.writing_position = lambda: (file_number, first_block + writer.records_written)
 
         outcome = write_set(
             drive, self.cursor, record_size=cfg.block_size, buffer_bytes=cfg.buffer_bytes, space_left=space_left,
@@ -386,6 +389,7 @@ class BackupJob:
             clock=self.ctx.clock,
         )
         run.writer = None
+        self.ctx.slot.writing_position = None
         self.record.add_set(outcome)
         run.bytes_done += outcome.bytes_on_tape
         ended = _iso_or_none(outcome.ended)

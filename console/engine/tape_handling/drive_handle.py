@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +36,8 @@ class DriveHandle:
     activity: str | None = None  # what holds the drive now: 'labelling', 'reading file 3', ...
     activity_since: float = 0.0
     last_error: str | None = None
+    # while a set is written: (tape file, block) from where the set began (MTIOCPOS) and the records written since
+    writing_position: Callable[[], tuple[int, int]] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -80,6 +82,10 @@ class DriveHandle:
             status_json = status.to_json()
         except DriveError as exc:
             status_json, position = {"error": str(exc)}, {"file": -1, "block": -1}
+        writing = self.writing_position
+        if writing is not None and position["block"] < 0:  # st forgets the block after spacing to end of data
+            file_number, block = writing()
+            position = {"file": file_number if position["file"] < 0 else position["file"], "block": block}
         loaded = self.loaded
         return {
             "name": self.name,
