@@ -34,7 +34,8 @@ async def test_the_dashboard_shows_what_the_daemon_has(site: Site) -> None:
         table = app.screen.query_one(TapeTable)
         assert {str(k.value) for k in table.rows} == {t["barcode"] for t in site.get("/tapes")}
         system = str(app.screen.query_one("#system", Static).content)
-        assert f"daemon pid {site.get('/health')['pid']}" in system
+        assert f"daemon pid {site.get('/health')['pid']} cpu " in system and " threads)" in system
+        assert "host: cpu " in system and " net in " in system  # the backup server's figures, named as the host's
 
 
 async def test_verify_starts_a_verify_of_the_chosen_tape(site: Site) -> None:

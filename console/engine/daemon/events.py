@@ -37,14 +37,18 @@ class EventLog(logging.Handler):
 
 
 class SystemSampler:
-    """CPU, memory, network in and disk read of the backup server, as rates between two calls."""
+    """The daemon's own CPU (its process, every thread) and the backup server's (host) CPU, memory, network in
+    and disk read, as rates between two calls; `window_seconds` says over how long."""
 
     def __init__(self) -> None:
         import psutil
 
         self._psutil = psutil
         self._last: tuple[float, int, int] | None = None
+        self._process = psutil.Process()
+        self._cores = psutil.cpu_count() or 1
         psutil.cpu_percent(None)
+        self._process.cpu_percent(None)
 
     def sample(self) -> dict[str, Any]:
         ps = self._psutil
@@ -53,12 +57,17 @@ class SystemSampler:
         disk = ps.disk_io_counters()
         net_in = net.bytes_recv if net else 0
         disk_read = disk.read_bytes if disk else 0
-        rates = {"net_in_rate": 0.0, "disk_read_rate": 0.0}
+        rates = {"net_in_rate": 0.0, "disk_read_rate": 0.0, "window_seconds": None}
         if self._last is not None and now > self._last[0]:
             span = now - self._last[0]
             rates = {"net_in_rate": (net_in - self._last[1]) / span,
-                     "disk_read_rate": (disk_read - self._last[2]) / span}
+                     "disk_read_rate": (disk_read - self._last[2]) / span, "window_seconds": span}
         self._last = (now, net_in, disk_read)
         memory = ps.virtual_memory()
+        with self._process.oneshot():
+            daemon_cpu = self._process.cpu_percent(None) / self._cores  # of the whole host, like cpu_percent
+            threads = self._process.num_threads()
+            rss = self._process.memory_info().rss
         return {"cpu_percent": ps.cpu_percent(None), "memory_percent": memory.percent,
-                "memory_used": memory.used, "memory_total": memory.total, **rates}
+                "memory_used": memory.used, "memory_total": memory.total,
+                "daemon_cpu_percent": daemon_cpu, "daemon_threads": threads, "daemon_rss": rss, **rates}
