@@ -186,6 +186,9 @@ class DrivePanel(Vertical, can_focus=True):
     @staticmethod
     def _written_line(drive: Json, run: Json | None) -> Line:
         if run is not None:
-            return "written $done · ETA $eta", {"done": units.size(run.get("bytes")), "eta": eta_text(run)}
+            window = (run.get("rates") or {}).get("window_seconds")
+            measured = f" · rate {run['rate_is']}, {window:.0f}s" if run.get("rate_is") and window else ""
+            return "written $done · ETA $eta$measured", {"done": units.size(run.get("bytes")), "eta": eta_text(run),
+                                                         "measured": measured}
         counters = drive.get("counters") or {}
         return "[$foreground-muted]wrote $done since start[/]", {"done": units.size(counters.get("bytes_written", 0))}

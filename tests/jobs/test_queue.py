@@ -138,3 +138,22 @@ def test_the_drive_says_its_block_while_a_set_is_written(make_site) -> None:
     site.service.jobs.wait(run["id"], 60)
     assert first["file"] >= 1 and first["block"] > 0, first
     assert later["block"] > first["block"], (first, later)
+
+
+def test_a_run_names_its_rates_and_none_is_above_the_drive_onto_the_tape(make_site) -> None:
+    """Into the buffer, to the drive (whose own buffer takes bursts) and onto the tape, over one window; the
+    run's one rate is the tape's, never above the drive's speed."""
+    site = make_site(rate=4, buffer=1)
+    run = site.service.jobs.start("nightly-vdi", "tester")
+    wait_for(lambda: site.service.jobs.get(run["id"])["bytes"] > 1_000_000)
+    seen = []
+    for _ in range(15):
+        seen.append(site.service.jobs.get(run["id"]))
+        time.sleep(0.2)
+    site.service.jobs.cancel(run["id"], "tester")
+    site.service.jobs.wait(run["id"], 60)
+    live = [s for s in seen if s["state"] == "running"]
+    assert live and all(s["rate_is"] == "onto tape" and s["rates"]["window_seconds"] == 5.0 for s in live)
+    assert all(s["rate"] == s["rates"]["onto_tape"] for s in live)
+    assert all(s["rate"] <= 4e6 * 1.1 for s in live), [s["rate"] for s in live]  # the drive's 4 MB/s
+    assert all(s["rates"]["into_buffer"] >= 0 and s["rates"]["to_drive"] >= 0 for s in live)

@@ -80,6 +80,7 @@ class DriveCounters:
     bytes_read: int = 0
     shoe_shine_events: int = 0  # the drive had to stop and reposition because data came too slowly
     busy_seconds: float = 0.0  # time spent moving tape
+    bytes_on_tape: int | None = None  # written and out of the drive's own buffer, when the drive can tell
 
     def to_json(self) -> dict:
         return asdict(self)

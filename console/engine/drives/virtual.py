@@ -128,6 +128,8 @@ class VirtualDrive(Drive):
             counters = replace(self._counters)
         if self.speed is not None:
             counters.shoe_shine_events = self.speed.shoe_shine_events
+        buffered = self.speed.buffered_bytes if self.speed is not None else 0
+        counters.bytes_on_tape = max(0, counters.bytes_written - buffered)
         return counters
 
     # ---- media

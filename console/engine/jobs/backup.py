@@ -19,7 +19,7 @@ from console.engine.jobs.drive_record import DriveRecord, drive_floor
 from console.engine.jobs.stream_watch import StreamWatch
 from console.engine.jobs.tape_choice import TapeChoice, candidates, describe_need
 from console.engine.jobs.tape_records import record_labelled, record_written
-from console.engine.pipeline.buffer import TapeBuffer
+from console.engine.pipeline.buffer import RATE_WINDOW, Rate, TapeBuffer
 from console.engine.pipeline.drive_writer import DriveWriter
 from console.engine.pipeline.parts import MemberCursor, SourceMember
 from console.engine.pipeline.set_writer import SetOutcome, SetProgress, first_block_of_set, write_set
@@ -68,6 +68,8 @@ class BackupRun:
     stream_risk: str | None = None  # set while the source feeds the drive slower than its floor
     drive_record: DriveRecord | None = None  # how the drive did, once the run is over
     cpu_shared_with: list[int] = field(default_factory=list)  # runs at the same time: cpu_seconds covers them too
+    _tape_rate: Rate = field(default_factory=lambda: Rate(time.monotonic))
+    _rate_lock: threading.Lock = field(default_factory=threading.Lock)  # snapshots come from several threads
 
     def snapshot(self) -> JobRun:
         """A JSON view (console/wire/runs.py says what each key means), safe to build from any thread."""
@@ -75,7 +77,8 @@ class BackupRun:
         in_set = writer.bytes_written if writer is not None else 0
         done = self.bytes_done + in_set
         stats = buffer.stats().to_json() if buffer is not None and self.state == "running" else None
-        rate = stats["out_rate"] if stats else 0.0
+        rates = self._rates(stats)
+        rate = rates["onto_tape"] if rates["onto_tape"] is not None else rates["to_drive"]
         fraction, eta = self._progress(done, rate)
         return {
             "id": self.id,
@@ -96,7 +99,9 @@ class BackupRun:
             "input_bytes": self.input_bytes,
             "input_done": self._input_done(),
             "fraction": fraction,
-            "rate": rate,
+            "rate": rate,  # the run's one rate: onto the tape when the drive can tell, else to the drive
+            "rate_is": "onto tape" if rates["onto_tape"] is not None else "to drive",
+            "rates": rates,
             "eta_seconds": eta,
             "tape": self.tape,
             "set": self.set_id,
@@ -115,6 +120,20 @@ class BackupRun:
             "cpu_shared_with": list(self.cpu_shared_with),
             "cancelling": self.cancel.is_set() and self.state in ("queued", "waiting-for-tape", "running"),
         }
+
+    def _rates(self, stats: dict[str, Any] | None) -> dict[str, Any]:
+        """Into the memory buffer, out of it to the drive, and onto the tape (past the drive's own buffer, when
+        the drive can tell), each in bytes/s over the same window."""
+        onto_tape = None
+        writer = self.writer
+        if writer is not None and stats is not None:
+            on_tape = writer.drive.counters().bytes_on_tape
+            if on_tape is not None:
+                with self._rate_lock:
+                    self._tape_rate.add(on_tape)
+                    onto_tape = self._tape_rate.value()
+        return {"into_buffer": stats["in_rate"] if stats else 0.0, "to_drive": stats["out_rate"] if stats else 0.0,
+                "onto_tape": onto_tape, "window_seconds": RATE_WINDOW}
 
     def _input_done(self) -> int | None:
         return self.input_done() if self.input_done is not None else None

@@ -26,17 +26,20 @@ class BufferStats:
     bytes_out: int
     underruns: int
     state: str  # filling, streaming, draining, done, cancelled
-    in_rate: float  # bytes/s over the last few seconds
-    out_rate: float
+    in_rate: float  # bytes/s into the buffer over the last RATE_WINDOW seconds
+    out_rate: float  # bytes/s out of it to the drive, over the same window
 
     def to_json(self) -> dict:
         return asdict(self)
 
 
-class _Rate:
+RATE_WINDOW = 5.0  # seconds: every rate of a run is measured over this window
+
+
+class Rate:
     """Bytes per second over a sliding window of a few seconds."""
 
-    def __init__(self, clock: Callable[[], float], window: float = 5.0) -> None:
+    def __init__(self, clock: Callable[[], float], window: float = RATE_WINDOW) -> None:
         self.clock = clock
         self.window = window
         self.samples: deque[tuple[float, int]] = deque()
@@ -75,8 +78,8 @@ class TapeBuffer:
         self._closed = False
         self._cancelled: str | None = None
         self._cond = threading.Condition()
-        self._in_rate = _Rate(clock)
-        self._out_rate = _Rate(clock)
+        self._in_rate = Rate(clock)
+        self._out_rate = Rate(clock)
 
     # ---- producer side
     def put(self, record: bytes | bytearray | memoryview) -> None:

@@ -185,6 +185,9 @@ def write_set(
     elif writer.error is not None:
         buffer.cancel(message or "drive failed")
     writer.join()
+    if buffer.cancelled is not None and writer.error is None:
+        # cut at the record the drive stopped at: a member whose data was still in the buffer is not on tape
+        members = [m for m in members if m["offset"] + m["size"] <= writer.bytes_written]
     if writer.error is not None and state != "failed":
         state, message = "failed", f"drive {drive.name}: {writer.error}"
     return SetOutcome(

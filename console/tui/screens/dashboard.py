@@ -101,7 +101,8 @@ class DashboardScreen(Screen[None]):
                 self.query_one("#drives").mount(panel)
             panel.show(drive, by_barcode.get(drive.get("loaded") or ""), snapshot.active_run(drive["name"]), now)
         shape = (id(snapshot.jobs), tuple((r["id"], r.get("state"), r.get("tape")) for r in snapshot.runs))
-        if self._changed("queue", shape) or now - self._queue_shown >= QUEUE_PROGRESS_SECONDS:
+        running = any(r.get("state") == "running" for r in snapshot.runs)  # its rate: the drive pane's, same tick
+        if self._changed("queue", shape) or running or now - self._queue_shown >= QUEUE_PROGRESS_SECONDS:
             self._queue_shown = now  # progress alone is shown every few seconds: the drives show it live
             self.query_one(JobQueue).show(snapshot.jobs, snapshot.runs)
         live = tuple((t["barcode"], t["bytes_used"]) for t, seen in zip(tapes, snapshot.tapes, strict=True)
