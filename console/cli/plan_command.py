@@ -13,9 +13,9 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from rich.console import Console
 from rich.table import Table
 
+from console.cli.terminal import stdout_console
 from console.client.daemon_client import connect
 from console.config.schema import Config
 from console.wire.plan_words import size
@@ -23,7 +23,7 @@ from console.wire.plan_words import size
 Json = dict[str, Any]
 PLAN_TIMEOUT = 300.0  # XO calls and tree walks: the daemon takes its time
 VERDICT_STYLE = {"fits": "green", "tight": "yellow", "spills": "red", "no tape": "bold red", "unknown": "dim"}
-_out = Console(highlight=False)
+_out = stdout_console()
 
 
 def add_plan_command(sub: Any) -> None:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.console import Console
 from rich.table import Table
 
+from console.cli.terminal import stdout_console
 from console.wire.tape_names import sticker_first
 from console.wire.units import size  # one way to write sizes, in the CLI and the console alike (no textual inside)
 
-_console = Console(highlight=False)
+_console = stdout_console()
 
 
 def _table(*columns: str) -> Table:

@@ -26,6 +26,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from rich.table import Table
 
 from console.cli.render import size
+from console.cli.terminal import stdout_console
 from console.client.daemon_client import DaemonClient, connect
 from console.config.schema import Config
 from console.wire.states import FINISHED
@@ -34,7 +35,7 @@ Json = dict[str, Any]
 Handler = Callable[[Config, argparse.Namespace], int]
 POLL_SECONDS = 0.5
 SHOWN_PROBLEMS = 10
-_out = Console(highlight=False)
+_out = stdout_console()
 
 
 def add_restore_commands(sub: Any) -> None:
