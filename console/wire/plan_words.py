@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
+from console.wire import units
+
 
 def size(n: float | None) -> str:
-    """Bytes in decimal units: 1.5 TB, 980.0 GB, 12.3 MB."""
-    if n is None:
-        return "unknown"
-    value = float(n)
-    for unit in ("B", "kB", "MB", "GB", "TB"):
-        if abs(value) < 1000 or unit == "TB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{value:.1f} TB"  # pragma: no cover - the loop returns at TB
+    """Bytes in decimal units (console.wire.units.size, the console's one system): 1.5 TB, 980.0 GB."""
+    return "unknown" if n is None else units.size(n)
 
 
 def signed_size(n: float) -> str:

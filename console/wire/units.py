@@ -11,15 +11,16 @@ EIGHTHS = " ▏▎▍▌▋▊▉"
 
 
 def size(n: float | None) -> str:
-    """Bytes in binary units, as `ls -h` and tar print them: 1.2 GiB."""
+    """Bytes in decimal units, as LTO data sheets give capacity and rate: 1.2 GB (the one unit system of every
+    screen and command: sizes in kB/MB/GB/TB, rates in MB/s, 1 MB = 1,000,000 bytes)."""
     if n is None:
         return "-"
     value = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if abs(value) < 1024 or unit == "TiB":
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if abs(value) < 1000 or unit == "TB":
             return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} TiB"
+        value /= 1000
+    return f"{value:.1f} TB"
 
 
 def rate(bytes_per_second: float | None) -> str:

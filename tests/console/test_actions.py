@@ -236,7 +236,7 @@ async def test_cancel_asks_naming_the_tape_and_cancels(site: Site) -> None:
         tape = site.run(run["id"])["tape"]
         # the tape table's `used` is live while the set is written (the inventory records it when the set ends)
         table = app.screen.query_one(TapeTable)
-        await until(pilot, lambda: "MiB" in str(table.get_cell(tape, "used")), what="the live used column")
+        await until(pilot, lambda: " MB " in str(table.get_cell(tape, "used")), what="the live used column")
         assert site.tape(tape)["bytes_used"] < 1 << 20  # the inventory itself: the label only, until the set ends
         await pilot.press("c")
         confirm = await until(pilot, lambda: app.screen if isinstance(app.screen, ConfirmScreen) else None)

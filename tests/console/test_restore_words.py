@@ -58,7 +58,7 @@ def test_a_running_restore_in_plain_words() -> None:
     run = running()
     assert follow.doing(run) == "Reading tape DEM002L5 in drive lto5, set 3."
     figures = follow.figures(run)
-    assert "32%  200.8 MiB of 628.2 MiB  33.9 MB/s  13s left" in figures
+    assert "32%  210.5 MB of 658.7 MB  33.9 MB/s  13s left" in figures
     assert follow.tape_marks(run) == "Tapes: ▶ DEM002L5"
     run.update(bytes=0, member=None)
     assert follow.doing(run) == "Loading and positioning tape DEM002L5 in drive lto5…"
@@ -94,7 +94,7 @@ def test_the_result_names_what_failed_and_what_was_refused() -> None:
     result = follow.outcome(run)
     assert result.ok and result.verdict == "Restored: 1 of 1 member(s). Each one's sha256 matches the manifest."
     assert result.where == "The restored data is in /tmp/tc-rec-zii8a_zl/restored-files01 on the backup server."
-    assert result.lines == [f"✔ {run['results'][0]['name']} (628.2 MiB): sha256 matches the manifest"]
+    assert result.lines == [f"✔ {run['results'][0]['name']} (658.7 MB): sha256 matches the manifest"]
     name = run["results"][0]["name"]
     run.update(ok=False, results=[{"name": name, "ok": False, "problem": "on tape does not match its sha256"}],
                refused=[{"name": "../evil", "why": "a '..' component leads out of the target"}])

@@ -84,7 +84,7 @@ async def test_the_drive_panel_counts_the_running_set_into_the_tape_fill() -> No
         assert line.startswith("DEM002L5 vdi-daily") and line.endswith(" 40%")  # 1.6 GiB of 4 GiB, live
         assert str(panel.query_one("#job").content) == "nightly-vdi › mail01_mailstore.vhd"
         assert str(panel.query_one("#rate").content) == "33.7 MB/s"
-        assert str(panel.query_one("#written").content) == "written 1.6 GiB · ETA 21s"
+        assert str(panel.query_one("#written").content) == "written 1.7 GB · ETA 21s"
         assert str(panel.query_one("#buffer").content).endswith("38% · underruns 3")
 
 
@@ -102,7 +102,7 @@ def test_big_words_are_three_lines_of_even_width() -> None:
 
 
 def test_units() -> None:
-    assert units.size(2422996992) == "2.3 GiB" and units.size(None) == "-"
+    assert units.size(2422996992) == "2.4 GB" and units.size(None) == "-"
     assert units.rate(33660180.1) == "33.7 MB/s"
     assert [units.duration(s) for s in (4.6, 192, 3840, None)] == ["5s", "3m12s", "1h04m", "-"]
     assert units.bar(0.5, 4) == "██░░" and units.bar(None, 3) == "░░░" and units.bar(1.0, 2) == "██"
