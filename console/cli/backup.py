@@ -7,9 +7,11 @@ import time
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
+from rich.progress import BarColumn, Progress, ProgressColumn, TextColumn
+from rich.table import Column
 
 from console.client.daemon_client import DaemonClient
+from console.wire import units
 from console.wire.states import FINISHED
 
 POLL_SECONDS = 0.5
@@ -23,30 +25,48 @@ def follow(client: DaemonClient, run: dict[str, Any], *, show: bool) -> dict[str
             run = client.get(f"/runs/{run['id']}")
         return run
     console = Console(stderr=True)
-    columns = (
-        TextColumn("[bold]{task.fields[job]}[/] {task.fields[tape]}"),
-        BarColumn(),
-        DownloadColumn(binary_units=True),
-        TransferSpeedColumn(),
-        TimeRemainingColumn(),
-        TextColumn("{task.fields[member]}"),
-    )
-    with Progress(*columns, console=console, transient=False) as progress:
-        task = progress.add_task("backup", total=run.get("expected_bytes") or None, job=run["job"], tape="",
-                                 member="")
+    with Progress(*progress_columns(), console=console, transient=False, expand=True) as progress:
+        task = progress.add_task("backup", total=None, **progress_fields(run))
         while True:
-            progress.update(
-                task,
-                completed=run.get("bytes") or 0,
-                total=max(run.get("expected_bytes") or 0, run.get("bytes") or 0) or None,
-                tape=f"→ {run['tape']}" if run.get("tape") else "",
-                member=(run.get("member") or "")[-48:],
-            )
+            progress.update(task, completed=run.get("bytes") or 0, total=_total(run), **progress_fields(run))
             if run["state"] in FINISHED:
                 break
             time.sleep(POLL_SECONDS)
             run = client.get(f"/runs/{run['id']}")
     return run
+
+
+def progress_columns() -> tuple[ProgressColumn, ...]:
+    """The numbers get their room first (sizes, the daemon's rate and ETA); the bar has a fixed width and the
+    member's name takes what is left, cut with an ellipsis."""
+    return (
+        TextColumn("[bold]{task.fields[job]}[/] {task.fields[tape]}", table_column=Column(no_wrap=True)),
+        BarColumn(bar_width=16),
+        TextColumn("{task.fields[numbers]}", table_column=Column(no_wrap=True)),
+        TextColumn("{task.fields[member]}", table_column=Column(no_wrap=True, overflow="ellipsis", ratio=1)),
+    )
+
+
+def _total(run: dict[str, Any]) -> float | None:
+    """The bar's whole: a known size, or for an estimate the daemon's fraction (never full before the end)."""
+    done = run.get("bytes") or 0
+    if run.get("fraction") is not None and run.get("state") not in FINISHED and done:
+        return done / max(run["fraction"], 1e-9)
+    return max(run.get("expected_bytes") or 0, done) or None
+
+
+def progress_fields(run: dict[str, Any]) -> dict[str, str]:
+    """What the daemon says of the run, in the console's units: bytes on tape of the expected size (`~` for an
+    estimate), its rate (onto the tape, over its window) and ETA."""
+    approx = "~" if run.get("expected_is_estimate") else ""
+    expected = f" of {approx}{units.size(run['expected_bytes'])}" if run.get("expected_bytes") else ""
+    eta = f" · ETA {approx}{units.duration(run['eta_seconds'])}" if run.get("eta_seconds") is not None else ""
+    return {
+        "job": run["job"],
+        "tape": f"→ {run['tape']}" if run.get("tape") else "",
+        "numbers": f"{units.size(run.get('bytes') or 0)}{expected} · {units.rate(run.get('rate'))}{eta}",
+        "member": units.short_name(run.get("member")) if run.get("member") else "",
+    }
 
 
 def all_sets_complete(client: DaemonClient, run: dict[str, Any]) -> bool:
@@ -57,9 +77,9 @@ def all_sets_complete(client: DaemonClient, run: dict[str, Any]) -> bool:
 
 def summary(run: dict[str, Any]) -> str:
     tapes = ", ".join(run.get("tapes") or []) or "no tape"
-    size = (run.get("bytes") or 0) / 1024**2
     count = len(run.get("sets") or [])
-    line = f"{run['job']} run {run['id']}: {run['state']}, {size:.1f} MiB in {count} set(s) on {tapes}"
+    done = units.size(run.get("bytes") or 0)
+    line = f"{run['job']} run {run['id']}: {run['state']}, {done} in {count} set(s) on {tapes}"
     if run.get("error"):
         line += f": {run['error']}"
     return line
