@@ -155,8 +155,7 @@ def write_set(
             members.append(entry)
     except BufferCancelled:
         if cancel.is_set() and writer.error is None:  # the operator cancelled: the buffer was emptied
-            error = SetCancelled(f"{buffer.cancelled or 'cancelled by the operator'}: the set ends where the "
-                                 "drive stopped and has no manifest; the members recorded before it restore")
+            error = SetCancelled(buffer.cancelled or "cancelled by the operator")  # worded after the join
             cursor.abandon()
     except Exception as exc:  # a source failing between members (listing, a stream that ran long, ...)
         error = exc
@@ -185,9 +184,13 @@ def write_set(
     elif writer.error is not None:
         buffer.cancel(message or "drive failed")
     writer.join()
-    if buffer.cancelled is not None and writer.error is None:
-        # cut at the record the drive stopped at: a member whose data was still in the buffer is not on tape
+    if buffer.cancelled is not None and writer.error is None and cancel.is_set():
+        # cut at the record the drive stopped at: a member whose data was still in the buffer is not on tape,
+        # nor the manifest (however far its writing got)
         members = [m for m in members if m["offset"] + m["size"] <= writer.bytes_written]
+        state, manifest = "cancelled", None
+        message = (f"{buffer.cancelled}: the set ends where the drive stopped and has no manifest; the members "
+                   "recorded before it restore")
     if writer.error is not None and state != "failed":
         state, message = "failed", f"drive {drive.name}: {writer.error}"
     return SetOutcome(
