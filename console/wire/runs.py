@@ -25,7 +25,14 @@ class JobRun(TypedDict):
     ended: str | None
     bytes: int  # written so far, all sets
     expected_bytes: int | None  # an estimate for a files job (its compressed size is not known before)
-    rate: float  # bytes/s onto the tape, while running
+    expected_is_estimate: bool  # expected_bytes is a guess: shown with `~`, the run never reads 100% before done
+    input_bytes: int | None  # what the source reads in all (a files job: the tree), when known before
+    input_done: int | None  # what it has read so far
+    fraction: float | None  # done, 0..1, while running (an estimate's from the input left; at most 0.99)
+    set_bytes: int | None  # on the tape in the set being written (the tape's live fill: bytes_used + this)
+    rate: float  # bytes/s onto the tape, while running (to the drive when the drive cannot tell): rate_is says
+    rate_is: str  # "onto tape" or "to drive"
+    rates: dict[str, Any]  # into_buffer, to_drive, onto_tape (None: the drive cannot tell), window_seconds
     eta_seconds: float | None
     tape: str | None
     set: int | None
@@ -41,6 +48,7 @@ class JobRun(TypedDict):
     waiting_since: str | None
     stream_risk: str | None
     cpu_shared_with: list[int]
+    cancelling: bool  # cancel asked for: it stops at the next record (the drive then writes out its buffer)
     # how the drive did, once the run has ended
     tape_rate: NotRequired[float | None]
     cpu_seconds: NotRequired[float]
