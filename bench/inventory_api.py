@@ -5,10 +5,9 @@
 Builds an inventory of N nights x M members (bench/inventory_history.py), times one write (a set closed:
 its state and member list, one journal append and fsync) in-process, then starts a real daemon on it and
 times GET /v1/tapes, /v1/jobs and /v1/sets?tape= (full answers, no If-None-Match) and the same with the
-ETag (304), and GET /v1/restore-catalog (the one request that opens the restore screen). Last, the daemon's
-CPU (from /proc, user + system) over three windows of S seconds: alone, with a console's Poller polling at
-its busy pace (every second; tapes and jobs every fifth tick), and the same Poller with its conditional
-requests turned off.
+ETag (304). Last, the daemon's CPU (from /proc, user + system) over three windows of S seconds: alone,
+with a console's Poller polling at its busy pace (every second; tapes and jobs every fifth tick), and the
+same Poller with its conditional requests turned off.
 """
 
 from __future__ import annotations
@@ -104,19 +103,6 @@ def write_ms(path: Path, repeat: int) -> list[float]:
     return out
 
 
-def plain_ms(socket: Path, path: str, repeat: int) -> tuple[list[float], int]:
-    """Times of `repeat` full GETs of `path` (no conditional form) and the answer's size."""
-    times, size = [], 0
-    with httpx.Client(transport=httpx.HTTPTransport(uds=str(socket)), base_url="http://tapeconsole/v1") as http:
-        for _ in range(repeat):
-            started = time.perf_counter()
-            answer = http.get(path)
-            answer.raise_for_status()
-            times.append((time.perf_counter() - started) * 1000)
-            size = len(answer.content)
-    return times, size
-
-
 def query_ms(socket: Path, path: str, repeat: int) -> tuple[list[float], list[float], int]:
     full, conditional = [], []
     with httpx.Client(transport=httpx.HTTPTransport(uds=str(socket)), base_url="http://tapeconsole/v1") as http:
@@ -188,11 +174,6 @@ def run(nights: int, members: int, requests: int, seconds: float) -> dict[str, A
                 print(f"  GET /v1{query:22} p50 {statistics.median(full):5.1f} ms  p99 {percentile(full, 99):5.1f} ms"
                       f"  ({size} bytes)   304: p50 {statistics.median(cond):4.1f} ms", flush=True)
             result["query_p99_ms"] = max(p99s)
-            opening, size = plain_ms(socket, "/restore-catalog", max(20, requests // 10))
-            result["restore_screen_ms"] = percentile(opening, 99)
-            print(f"  opening the restore screen (GET /v1/restore-catalog, its one request): p50 "
-                  f"{statistics.median(opening):5.1f} ms  p99 {percentile(opening, 99):5.1f} ms  ({size} bytes)"
-                  "  (target < 100 ms)", flush=True)
             alone, _ = daemon_cpu(daemon.pid, socket, seconds, None)
             polled, ticks = daemon_cpu(daemon.pid, socket, seconds, "conditional")
             plain, _ = daemon_cpu(daemon.pid, socket, seconds, "unconditional")
