@@ -9,6 +9,7 @@ from textual.widgets import Button, Input, OptionList, Select, Static
 
 from console.tui.screens.commands import ConsoleCommands
 from console.tui.screens.label_form import LabelForm
+from console.tui.screens.plan import PlanScreen
 from tests.console.conftest import Site, console, notices, until
 from widgets.confirm import ConfirmScreen
 from widgets.drive_panel import DrivePanel
@@ -135,6 +136,7 @@ async def test_a_refusal_is_a_readable_notice_not_a_traceback(site: Site) -> Non
 async def test_demo_key_says_why_it_cannot_start_on_the_dashboard_and_the_plan(site: Site) -> None:
     site.post("/drives/lto4/load", {"barcode": "TST101L4"})
     site.post("/drives/lto5/load", {"barcode": "TST001L5"})
+    runs_before = [r["id"] for r in site.get("/runs")]
     async with console(site) as pilot:
         app = pilot.app
         await until(pilot, lambda: all(d.get("loaded") for d in app.snapshot.drives), what="the poll")
@@ -142,10 +144,13 @@ async def test_demo_key_says_why_it_cannot_start_on_the_dashboard_and_the_plan(s
         await until(pilot, lambda: any("demo: both drives hold tapes (lto4: TST101L4, lto5: TST001L5)" in n
                                        for n in notices(app)), what="why, on the dashboard")
         await pilot.press("p")
-        await pilot.pause(0.2)
+        await until(pilot, lambda: isinstance(app.screen, PlanScreen), what="the plan screen")
         await pilot.press("d")
         await until(pilot, lambda: sum("demo: both drives hold tapes" in n for n in notices(app)) == 2,
                     what="why, on the plan screen")
+        assert isinstance(app.screen, PlanScreen)  # said where the key was pressed, nothing opened instead
+    assert [r["id"] for r in site.get("/runs")] == runs_before  # no job was started
+    assert (site.drive("lto4")["loaded"], site.drive("lto5")["loaded"]) == ("TST101L4", "TST001L5")
     site.post("/drives/lto4/eject")
     site.post("/drives/lto5/eject")
 
