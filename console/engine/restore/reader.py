@@ -23,9 +23,9 @@ from typing import Any
 from console.engine.drives.base import BlankTape, Drive, DriveIOError, NotSupported, WriteProtected
 from console.engine.refusals import Refused
 from console.engine.restore.catalog import Piece
-from console.engine.restore.record_cursor import RecordCursor
 from console.engine.tape_handling import tape_ops
 from console.engine.tapeformat.manifest import MANIFEST_NAME
+from console.engine.tapeformat.record_stream import RecordStream
 from console.engine.tapeformat.tar_headers import TarFormatError
 from console.engine.tapeformat.tar_reader import SetMember, TarSetReader
 
@@ -186,17 +186,17 @@ class TapeReader:
         first, rest = pieces[0], pieces[1:]
         byte = first.data_offset + skip
         at, how = self.open_at(record, byte // size)
-        cursor = RecordCursor(self.records(), at * size)
+        cursor = RecordStream(self.records(), at * size)
         cursor.skip_to(byte)
         if magic and cursor.peek(len(magic)) != magic and at:
             self.stats.note(f"set {record['id']}: {how} found no frame at byte {byte}; reading the set from its start")
             self.go_to_file(record["file"])
-            cursor = RecordCursor(self.records(), 0)
+            cursor = RecordStream(self.records(), 0)
             cursor.skip_to(byte)
         self.stats.note(f"set {record['id']}: {how}, frame at byte {byte} of {first.name}")
         length = first.size - skip
         yield first, SetMember(name=first.name, size=length, mtime=0.0, mode=0o644, typeflag=b"0",
-                               header_offset=first.header_offset, data_offset=byte, chunks=cursor.take(length))
+                               header_offset=first.header_offset, data_offset=byte, chunks=cursor.pieces(length))
         if rest:
             yield from self.read_pieces(record, rest)
 

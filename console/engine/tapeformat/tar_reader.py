@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from console.engine.tapeformat.manifest import MANIFEST_NAME, manifest_digests
+from console.engine.tapeformat.record_stream import RecordStream
 from console.engine.tapeformat.tar_headers import BLOCK, RECORD_SIZE, Buffer, ChecksumError, TarFormatError
 
 MAX_EXTENDED_HEADER = 1 << 20  # a pax or GNU long-name header is a few hundred bytes
@@ -37,44 +38,6 @@ class SetMember:
     def read(self) -> bytes:
         """All of the member's data (for small members)."""
         return b"".join(bytes(c) for c in self.chunks)
-
-
-class _Stream:
-    """A byte cursor over an iterable of records."""
-
-    def __init__(self, records: Iterable[Buffer], offset: int) -> None:
-        self._records = iter(records)
-        self._cur = memoryview(b"")
-        self.offset = offset
-
-    def _next_record(self) -> bool:
-        for record in self._records:
-            view = memoryview(record).cast("B")
-            if len(view):
-                self._cur = view
-                return True
-        return False
-
-    def pieces(self, n: int) -> Iterator[memoryview]:
-        """Exactly n bytes as views; TarFormatError when the records end first."""
-        while n:
-            if not self._cur and not self._next_record():
-                raise TarFormatError(f"records end {n} bytes short, at offset {self.offset}")
-            piece = self._cur[:n]
-            self._cur = self._cur[len(piece) :]
-            self.offset += len(piece)
-            n -= len(piece)
-            yield piece
-
-    def read(self, n: int) -> bytes:
-        return b"".join(bytes(p) for p in self.pieces(n))
-
-    def skip(self, n: int) -> None:
-        for _ in self.pieces(n):
-            pass
-
-    def at_end(self) -> bool:
-        return not self._cur and not self._next_record()
 
 
 def _parse_number(field_bytes: bytes) -> int:
@@ -125,7 +88,7 @@ class TarSetReader:
         first_header: int | None = None,
         manifest: Mapping[str, Any] | None = None,
     ) -> None:
-        self._stream = _Stream(records, start_offset)
+        self._stream = RecordStream(records, start_offset)
         self._first = start_offset if first_header is None else first_header
         if self._first < start_offset:
             raise ValueError("first_header lies before start_offset")
